@@ -1,0 +1,3 @@
+from nemo_tui.cli import main
+
+raise SystemExit(main())
