@@ -51,9 +51,9 @@ class MessageView(Vertical):
         self._rendered = 0  # how much of the splitter's source Markdown has
         self._pending: list[str] = []
         self._wake = asyncio.Event()
-        self._closing = False
+        self._final = False
         self._pump: asyncio.Task[None] | None = None
-        self.markdown = Markdown(open_links=False)
+        self.markdown = Markdown(safe_display(text) if text else None, open_links=False)
         self.tail = Static("", classes="msg-tail", markup=False)
         self.footer = Static("", classes="msg-footer", markup=False)
 
@@ -63,11 +63,9 @@ class MessageView(Vertical):
         yield self.tail
         yield self.footer
 
-    async def on_mount(self) -> None:
+    def on_mount(self) -> None:
         self.tail.display = False
         self.footer.display = False
-        if self._initial:
-            await self.markdown.update(safe_display(self._initial))
         if self._streaming:
             self._pump = asyncio.create_task(self._run_pump())
 
@@ -89,8 +87,8 @@ class MessageView(Vertical):
             await self._wake.wait()
             self._wake.clear()
             started = loop.time()
-            await self._flush(final=self._closing)
-            if self._closing and not self._pending:
+            await self._flush(final=self._final)
+            if self._final and not self._pending:
                 return
             # Batch by time: whatever arrives while we sleep goes in one append.
             await asyncio.sleep(max(0.0, FLUSH_INTERVAL - (loop.time() - started)))
@@ -117,7 +115,7 @@ class MessageView(Vertical):
         """Render everything still held; returns once the Markdown is complete."""
         if self._pump is None:
             return
-        self._closing = True
+        self._final = True
         self._wake.set()
         await self._pump
         self._pump = None

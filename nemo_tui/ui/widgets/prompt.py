@@ -30,7 +30,7 @@ class PromptInput(TextArea):
         text: str
 
     @dataclass
-    class Changed(Message):
+    class DraftChanged(Message):
         text: str
 
     @dataclass
@@ -41,7 +41,7 @@ class PromptInput(TextArea):
         super().__init__(
             soft_wrap=True, show_line_numbers=False, tab_behavior="focus", compact=True, **kwargs
         )
-        self.history: list[str] = []
+        self.prompt_history: list[str] = []
         self._recall: int | None = None
         self.border_title = "Message · Enter send · Shift+Enter/Ctrl+J newline · / commands"
 
@@ -70,32 +70,32 @@ class PromptInput(TextArea):
 
     def _recall_step(self, step: int) -> bool:
         """Walk the prompt history while the box is empty or shows a recalled prompt."""
-        if not self.history:
+        if not self.prompt_history:
             return False
         if self._recall is None:
             if self.text or step > 0:
                 return False
-            index = len(self.history) - 1
+            index = len(self.prompt_history) - 1
         else:
-            if self.text != self.history[self._recall]:
+            if self.text != self.prompt_history[self._recall]:
                 self._recall = None  # edited: the arrows move the cursor again
                 return False
             index = self._recall + step
-            if index >= len(self.history):
+            if index >= len(self.prompt_history):
                 self._recall = None
                 self.load_text("")
                 return True
             index = max(index, 0)
         self._recall = index
-        self.load_text(self.history[index])
+        self.load_text(self.prompt_history[index])
         self.move_cursor(self.document.end)
         return True
 
     def remember(self, text: str) -> None:
-        if text.strip() and (not self.history or self.history[-1] != text):
-            self.history.append(text)
+        if text.strip() and (not self.prompt_history or self.prompt_history[-1] != text):
+            self.prompt_history.append(text)
         self._recall = None
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
-        self.post_message(self.Changed(self.text))
+        self.post_message(self.DraftChanged(self.text))

@@ -1,0 +1,253 @@
+"""NemoApp: composes the screen, owns one ChatSession, routes messages between them."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from nemo_tui.core.backend import OllamaBackend, classify
+from nemo_tui.core.commands import CommandError, looks_like_command
+from nemo_tui.core.conversation import Attachment, Conversation, Message
+from nemo_tui.core.languages import language_instruction
+from nemo_tui.core.router import Route, canonical_model
+from nemo_tui.ui.command_handlers import CommandHandlers, build_registry
+from nemo_tui.ui.screens.pull import PullScreen
+from nemo_tui.ui.session import ChatSession
+from nemo_tui.ui.widgets.chat_view import ChatView
+from nemo_tui.ui.widgets.message import MessageView
+from nemo_tui.ui.widgets.prompt import PromptInput
+from nemo_tui.ui.widgets.status_line import StatusLine, StatusState
+
+POLL_ONLINE = 5.0
+POLL_OFFLINE = 2.0
+
+
+class NemoApp(CommandHandlers, App[None]):
+    TITLE = "nemo-tui"
+    AUTO_FOCUS = "PromptInput"
+    CSS = """
+    Screen { layout: vertical; }
+    #prompt { margin: 0 1; }
+    """
+    BINDINGS = [
+        Binding("escape", "stop", "Stop reply", id="stop"),
+        Binding("ctrl+r", "retry", "Retry", id="retry"),
+        Binding("ctrl+n", "new_chat", "New chat", id="new"),
+        Binding("f1", "help", "Help", id="help"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__()
+        self.settings = settings
+        self.registry = build_registry()
+        self.backend = OllamaBackend(settings.host, settings.request_timeout)
+        self.conversation = self._new_conversation()
+        self.session = self._new_session()
+        self.installed: set[str] | None = None
+        self.server_version: str | None = None
+        self.views: dict[int, MessageView] = {}  # id(Message) → its view
+        self.startup_warnings: list[str] = []
+
+    # -- construction ----------------------------------------------------------------------
+    def _new_conversation(self) -> Conversation:
+        s = self.settings
+        options = {
+            k: getattr(s, k) for k in ("temperature", "top_p", "seed", "num_predict")
+            if getattr(s, k, None) is not None
+        }
+        return Conversation(
+            model=s.model, num_ctx=s.num_ctx, language=s.language,
+            system_prompt=s.system_prompt, options=options,
+        )
+
+    def _new_session(self) -> ChatSession:
+        return ChatSession(
+            self.conversation, self.backend, self,
+            route=self.route_turn, request_extras=self.request_extras,
+        )
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(StatusState(host=self.settings.host, model=self.conversation.model), id="status")
+        yield ChatView(id="chat")
+        yield PromptInput(id="prompt")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        for warning in self.startup_warnings:
+            await self.show_note(warning, "warning")
+        self._monitor_connection()
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one("#status", StatusLine)
+
+    @property
+    def chat(self) -> ChatView:
+        return self.query_one("#chat", ChatView)
+
+    @property
+    def prompt(self) -> PromptInput:
+        return self.query_one("#prompt", PromptInput)
+
+    # -- what a request carries --------------------------------------------------------------
+    def route_turn(self, text: str, attachments: list[Attachment]) -> Route:
+        return Route(self.conversation.model, "pinned")
+
+    def request_extras(self, model: str) -> tuple[str, dict[str, Any]]:
+        options = dict(self.conversation.options)
+        if self.conversation.num_ctx:
+            options["num_ctx"] = self.conversation.num_ctx
+        return language_instruction(self.conversation.language), options
+
+    # -- ChatSurface ------------------------------------------------------------------------
+    async def show_message(self, message: Message, streaming: bool = False) -> MessageView:
+        if message.role == "user":
+            header = "You"
+            if message.attachments:
+                header += f"  (+{len(message.attachments)} attached)"
+        else:
+            header = message.model or "assistant"
+        view = MessageView(message.role, header, message.content, streaming=streaming)
+        self.views[id(message)] = view
+        await self.chat.add(view)
+        if message.role == "assistant" and not streaming and message.status != "complete":
+            view.set_footer(f"{message.status}: {message.error or ''}".strip(": "), message.status)
+        return view
+
+    async def remove_message(self, message: Message) -> None:
+        view = self.views.pop(id(message), None)
+        if view is not None:
+            await view.remove()
+
+    def restore_prompt(self, text: str, attachments: list[Attachment]) -> None:
+        prompt = self.prompt
+        if prompt.text.strip():
+            prompt.load_text(f"{text}\n\n{prompt.text}")
+        else:
+            prompt.load_text(text)
+        prompt.move_cursor(prompt.document.end)
+        prompt.focus()
+
+    async def show_note(self, text: str, kind: str = "info") -> None:
+        await self.chat.note(text, kind)
+
+    def offer_pull(self, model: str, prompt: str, attachments: list[Attachment]) -> None:
+        def after(pulled: bool | None) -> None:
+            if pulled:
+                self.installed = (self.installed or set()) | {canonical_model(model)}
+                self.notify(f"{model} is installed. Sending your prompt.")
+                if self.prompt.text == prompt:
+                    self.prompt.load_text("")
+                self._start_turn(prompt, attachments)
+
+        self.push_screen(PullScreen(self.backend, model), after)
+
+    def turn_finished(self, message: Message) -> None:
+        self.prompt.focus()
+
+    # -- input ------------------------------------------------------------------------------
+    async def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
+        text = event.text.strip()
+        if not text:
+            return
+        if looks_like_command(text):
+            await self.run_command_text(text)
+            return
+        if self.session.running:
+            self.notify("A reply is still streaming — Esc stops it. Your prompt is kept.", severity="warning")
+            return
+        self.prompt.remember(event.text)
+        self.prompt.load_text("")
+        self._start_turn(event.text.rstrip(), [])
+
+    async def run_command_text(self, text: str) -> None:
+        try:
+            command, args = self.registry.parse(text)
+        except CommandError as exc:
+            self.notify(str(exc), severity="error")
+            return  # the typed text stays in the prompt to fix
+        self.prompt.remember(text)
+        self.prompt.load_text("")
+        try:
+            await getattr(self, command.handler)(args)
+        except CommandError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            self.restore_prompt(text, [])
+
+    def _start_turn(self, text: str, attachments: list[Attachment]) -> None:
+        self.run_worker(self.session.send(text, attachments), group="reply", exclusive=True)
+
+    # -- actions ------------------------------------------------------------------------------
+    def action_stop(self) -> None:
+        if self.session.running:
+            self.workers.cancel_group(self, "reply")
+
+    async def action_retry(self) -> None:
+        if self.session.running:
+            return
+        self.run_worker(self._retry(), group="reply", exclusive=True)
+
+    async def _retry(self) -> None:
+        if not await self.session.retry():
+            self.notify("Nothing to retry: the last reply finished normally.")
+
+    async def action_new_chat(self) -> None:
+        await self.cmd_new("")
+
+    async def action_help(self) -> None:
+        await self.cmd_help("")
+
+    def get_system_commands(self, screen: Screen):
+        yield from super().get_system_commands(screen)
+        for command in self.registry:
+            yield SystemCommand(f"/{command.name}", command.help, self._palette_runner(command))
+
+    def _palette_runner(self, command):
+        async def run() -> None:
+            if command.args:
+                self.prompt.load_text(f"/{command.name} ")
+                self.prompt.move_cursor(self.prompt.document.end)
+                self.prompt.focus()
+            else:
+                await self.run_command_text(f"/{command.name}")
+
+        return run
+
+    # -- the server ---------------------------------------------------------------------------
+    @work(group="monitor", exclusive=True)
+    async def _monitor_connection(self) -> None:
+        """Check the server now and then; never crash when it is away."""
+        warned = False
+        while True:
+            try:
+                version = await self.backend.version()
+                models = await self.backend.list_models()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any fault means "offline"
+                if not warned:
+                    warned = True
+                    await self.show_note(classify(exc, self.backend.host).message, "error")
+                self.status.set(connection="offline")
+                await asyncio.sleep(POLL_OFFLINE)
+                continue
+            if warned:
+                warned = False
+                await self.show_note(f"Connected to Ollama {version} at {self.backend.host}.", "info")
+            self.server_version = version
+            self.installed = {canonical_model(m.get("model") or m.get("name") or "") for m in models}
+            self.status.set(connection="online", server_version=version)
+            await asyncio.sleep(POLL_ONLINE)
+
+    async def on_unmount(self) -> None:
+        try:
+            await self.backend.close()
+        except Exception:  # noqa: BLE001 - closing on exit
+            pass

@@ -1,0 +1,52 @@
+"""The slash commands' handlers (mixed into NemoApp) and the registry that names them."""
+
+from __future__ import annotations
+
+from nemo_tui.core.commands import Command, CommandRegistry
+from nemo_tui.ui.screens.help import HelpScreen, help_text
+
+KEYS = [
+    ("Enter", "send the prompt"),
+    ("Shift+Enter", "new line (Ctrl+J in terminals without Shift+Enter)"),
+    ("Up / Down", "earlier prompts, when the prompt is empty"),
+    ("Esc", "stop the reply (the partial reply is kept)"),
+    ("Ctrl+R", "retry the last turn"),
+    ("Ctrl+N", "new chat"),
+    ("Ctrl+P", "command palette"),
+    ("F1", "this help"),
+    ("Ctrl+Q", "quit"),
+]
+
+
+def build_registry() -> CommandRegistry:
+    registry = CommandRegistry()
+    for command in (
+        Command("new", "start a fresh conversation", key="Ctrl+N"),
+        Command("help", "list commands and keys", key="F1", aliases=("?",)),
+        Command("quit", "leave nemo-tui", key="Ctrl+Q", aliases=("exit", "q")),
+        Command("retry", "send the last prompt again", key="Ctrl+R"),
+    ):
+        registry.add(command)
+    return registry
+
+
+class CommandHandlers:
+    """Each `cmd_<name>(args)` runs one slash command; raise CommandError to complain."""
+
+    async def cmd_new(self, args: str) -> None:
+        if self.session.running:
+            self.workers.cancel_group(self, "reply")
+        self.conversation = self._new_conversation()
+        self.session = self._new_session()
+        self.views.clear()
+        await self.chat.remove_children()
+        self.notify("New chat.")
+
+    async def cmd_help(self, args: str) -> None:
+        await self.push_screen(HelpScreen(help_text(self.registry, KEYS)))
+
+    async def cmd_quit(self, args: str) -> None:
+        self.exit()
+
+    async def cmd_retry(self, args: str) -> None:
+        await self.action_retry()
