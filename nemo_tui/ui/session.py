@@ -121,6 +121,15 @@ class ChatSession:
         self._save("add", reply)
         view = await self.surface.show_message(reply, streaming=True)
         self.running = True
+        try:
+            await self._consume(route, user, reply, messages, options, view)
+        finally:
+            self.running = False
+
+    async def _consume(
+        self, route: Route, user: Message, reply: Message,
+        messages: list[dict[str, str]], options: dict[str, Any], view: ReplyView,
+    ) -> None:
         started = time.monotonic()
         first_token: float | None = None
         last_save = started
@@ -146,7 +155,6 @@ class ChatSession:
             raise
         finally:
             waiting.cancel()
-            self.running = False
         await view.finish()
         if isinstance(outcome, Done):
             reply.status = "complete"
