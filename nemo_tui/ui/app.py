@@ -46,7 +46,7 @@ class NemoApp(CommandHandlers, App[None]):
     def __init__(self, settings: Any) -> None:
         super().__init__()
         self.settings = settings
-        self.registry = build_registry()
+        self.registry = build_registry(type(self))
         self.backend = OllamaBackend(settings.host, settings.request_timeout)
         self.conversation = self._new_conversation()
         self.session = self._new_session()

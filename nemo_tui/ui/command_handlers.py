@@ -18,20 +18,30 @@ KEYS = [
 ]
 
 
-def build_registry() -> CommandRegistry:
+def build_registry(app_class: type) -> CommandRegistry:
+    """Every command declared in a `SLASH_COMMANDS` tuple anywhere in the app's classes.
+
+    Each feature is a mixin holding its SLASH_COMMANDS and their `cmd_<name>(args)` handlers, so a
+    feature adds its commands without touching the others.
+    """
     registry = CommandRegistry()
-    for command in (
-        Command("new", "start a fresh conversation", key="Ctrl+N"),
-        Command("help", "list commands and keys", key="F1", aliases=("?",)),
-        Command("quit", "leave nemo-tui", key="Ctrl+Q", aliases=("exit", "q")),
-        Command("retry", "send the last prompt again", key="Ctrl+R"),
-    ):
-        registry.add(command)
+    for cls in reversed(app_class.__mro__):
+        for command in cls.__dict__.get("SLASH_COMMANDS", ()):
+            if not callable(getattr(app_class, command.handler, None)):
+                raise TypeError(f"/{command.name} has no handler {command.handler}")
+            registry.add(command)
     return registry
 
 
 class CommandHandlers:
-    """Each `cmd_<name>(args)` runs one slash command; raise CommandError to complain."""
+    """The basic commands. Each `cmd_<name>(args)` runs one; raise CommandError to complain."""
+
+    SLASH_COMMANDS = (
+        Command("new", "start a fresh conversation", key="Ctrl+N"),
+        Command("help", "list commands and keys", key="F1", aliases=("?",)),
+        Command("quit", "leave nemo-tui", key="Ctrl+Q", aliases=("exit", "q")),
+        Command("retry", "send the last prompt again", key="Ctrl+R"),
+    )
 
     async def cmd_new(self, args: str) -> None:
         if self.session.running:
