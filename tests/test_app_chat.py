@@ -27,7 +27,7 @@ async def test_send_streams_reply_with_stats(standin, make_app):
         assert reply.content == "Hello **there**, this is a reply."
         view = replies(app)[-1]
         await pilot.pause(0.1)
-        assert "Hello there, this is a reply." in view.markdown.source.replace("**", "")
+        assert "Hello there, this is a reply." in view.rendered_markdown.replace("**", "")
         footer = str(view.footer.render())
         assert "tok/s" in footer and "prompt" in footer and "first token" in footer
         assert "model load 2.5 s" in footer
@@ -77,7 +77,7 @@ async def test_markup_and_escapes_in_reply_are_data(standin, make_app):
         await wait_for(lambda: not app.session.running and app.conversation.messages[-1].status == "complete", pilot)
         await pilot.pause(0.2)
         view = replies(app)[-1]
-        shown = view.markdown.source
+        shown = view.rendered_markdown
         assert "[bold red]not bold[/]" in shown
         assert "\x1b" not in shown and "␛]52;c;SGVsbG8=␇" in shown
         # the stored message keeps the model's exact text

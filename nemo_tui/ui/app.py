@@ -16,6 +16,7 @@ from nemo_tui.core.commands import CommandError, looks_like_command
 from nemo_tui.core.conversation import Attachment, Conversation, Message
 from nemo_tui.core.languages import language_instruction
 from nemo_tui.core.router import Route, canonical_model
+from nemo_tui.ui import gc_policy
 from nemo_tui.ui.command_handlers import CommandHandlers, build_registry
 from nemo_tui.ui.screens.pull import PullScreen
 from nemo_tui.ui.session import ChatSession
@@ -83,6 +84,7 @@ class NemoApp(CommandHandlers, App[None]):
         for warning in self.startup_warnings:
             await self.show_note(warning, "warning")
         self._monitor_connection()
+        self.set_timer(0.5, gc_policy.checkpoint)
 
     @property
     def status(self) -> StatusLine:
@@ -182,7 +184,18 @@ class NemoApp(CommandHandlers, App[None]):
             self.restore_prompt(text, [])
 
     def _start_turn(self, text: str, attachments: list[Attachment]) -> None:
-        self.run_worker(self.session.send(text, attachments), group="reply", exclusive=True)
+        self._run_turn(self.session.send(text, attachments))
+
+    def _run_turn(self, work) -> None:
+        async def turn() -> None:
+            gc_policy.pause()
+            try:
+                await work
+            finally:
+                # After the final frame, so the collection does not delay it.
+                self.set_timer(0.2, gc_policy.resume)
+
+        self.run_worker(turn(), group="reply", exclusive=True)
 
     # -- actions ------------------------------------------------------------------------------
     def action_stop(self) -> None:
@@ -192,7 +205,7 @@ class NemoApp(CommandHandlers, App[None]):
     async def action_retry(self) -> None:
         if self.session.running:
             return
-        self.run_worker(self._retry(), group="reply", exclusive=True)
+        self._run_turn(self._retry())
 
     async def _retry(self) -> None:
         if not await self.session.retry():

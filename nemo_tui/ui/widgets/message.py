@@ -1,10 +1,11 @@
 """One chat message on screen: a header, the Markdown body, a cheap tail while streaming, a footer.
 
-Streaming: fragments are buffered and handed over at most every FLUSH_INTERVAL seconds. The
-settled part goes to Textual's Markdown (append, in place for paragraphs); a list, quote or
-code fence still arriving is shown as plain text in the tail and rendered once it has ended
-(see core/stream_split.py). Everything shown passes through `safe_display`: model output and
-file contents are data, never markup or terminal escapes.
+Streaming: fragments are buffered and rendered at most every FLUSH_INTERVAL seconds. The body
+is a column of Markdown segments: paragraph text is appended to the last segment (updated in
+place), while a list, quote or fence is shown as plain text in the tail while it arrives and
+mounted as a fresh segment once it ends, or in parts (see core/stream_split.py), so no render
+grows with the length of the reply. Everything shown passes through `safe_display`: model
+output and file contents are data, never markup or terminal escapes.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Markdown, Static
 
+from nemo_tui.ui.widgets.reply_markdown import ReplyMarkdown
+
 from nemo_tui.core.sanitize import safe_display
-from nemo_tui.core.stream_split import StreamSplitter
+from nemo_tui.core.stream_split import StreamSplitter, Unit
 
 FLUSH_INTERVAL = 0.08
 
@@ -33,8 +36,12 @@ class MessageView(Vertical):
     MessageView.assistant { border-left: thick $primary 50%; }
     MessageView.not-seen { opacity: 55%; }
     MessageView > .msg-header { color: $text-muted; text-style: bold; height: 1; }
-    MessageView > Markdown { layout: stream; height: auto; margin: 0; padding: 0; }
+    MessageView > Markdown { height: auto; margin: 0; padding: 0; }
     MessageView > Markdown > MarkdownParagraph { margin: 0 0 1 0; }
+    MessageView > Markdown.joins-below > * { margin-bottom: 0; padding-bottom: 0; }
+    MessageView > Markdown.joins-above > * { margin-top: 0; padding-top: 0; }
+    MessageView > Markdown.joins-below > MarkdownFence > Label { padding-bottom: 0; }
+    MessageView > Markdown.joins-above > MarkdownFence > Label { padding-top: 0; }
     MessageView > .msg-tail { height: auto; color: $foreground 85%; }
     MessageView > .msg-footer { color: $text-muted; height: auto; }
     MessageView > .msg-footer.error { color: $error; }
@@ -48,12 +55,13 @@ class MessageView(Vertical):
         self._initial = text
         self._streaming = streaming
         self._splitter = StreamSplitter()
-        self._rendered = 0  # how much of the splitter's source Markdown has
+        self._segment: Markdown | None = None  # the segment flow text is appended to
+        self._rendered_any = bool(text)
         self._pending: list[str] = []
         self._wake = asyncio.Event()
         self._final = False
         self._pump: asyncio.Task[None] | None = None
-        self.markdown = Markdown(safe_display(text) if text else None, open_links=False)
+        self.markdown = ReplyMarkdown(safe_display(text) if text else None, open_links=False)
         self.tail = Static("", classes="msg-tail", markup=False)
         self.footer = Static("", classes="msg-footer", markup=False)
 
@@ -62,6 +70,15 @@ class MessageView(Vertical):
         yield self.markdown
         yield self.tail
         yield self.footer
+
+    @property
+    def segments(self) -> list[Markdown]:
+        return list(self.query_children(Markdown))
+
+    @property
+    def rendered_markdown(self) -> str:
+        """What the Markdown segments hold, joined (fences cut into parts show their seams)."""
+        return "".join(segment.source for segment in self.segments)
 
     def on_mount(self) -> None:
         self.tail.display = False
@@ -95,21 +112,39 @@ class MessageView(Vertical):
 
     async def _flush(self, final: bool = False) -> None:
         if self._pending:
-            text = safe_display("".join(self._pending).replace("\r", ""))
+            self._splitter.feed(safe_display("".join(self._pending).replace("\r", "")))
             self._pending.clear()
-            self._splitter.feed(text)
-        source = self._splitter.source
-        upto = len(source) if final else self._splitter.settled
-        if upto > self._rendered:
-            delta = source[self._rendered : upto]
-            self._rendered = upto
-            await self.markdown.append(delta)
-        rest = source[self._rendered :]
+        for unit in self._splitter.take(final):
+            await self._render_unit(unit)
+        rest = self._splitter.pending
         if rest:
             self.tail.update(Content(rest))
             self.tail.display = True
         elif self.tail.display:
             self.tail.display = False
+
+    async def _render_unit(self, unit: Unit) -> None:
+        if unit.kind == "flow":
+            if self._segment is None:
+                self._segment = await self._new_segment(unit.text)
+            else:
+                await self._segment.append(unit.text)
+            return
+        classes = " ".join(
+            c for c, on in (("joins-above", unit.joins_above), ("joins-below", unit.joins_below)) if on
+        )
+        await self._new_segment(unit.text, classes)
+        self._segment = None  # text after a block starts a new segment: no remounting it
+
+    async def _new_segment(self, text: str, classes: str = "") -> Markdown:
+        if not self._rendered_any and not classes:
+            self._rendered_any = True
+            await self.markdown.append(text)  # the first segment exists from the start
+            return self.markdown
+        self._rendered_any = True
+        segment = ReplyMarkdown(text, open_links=False, classes=classes)
+        await self.mount(segment, before=self.tail)
+        return segment
 
     async def finish(self) -> None:
         """Render everything still held; returns once the Markdown is complete."""
@@ -132,4 +167,5 @@ class MessageView(Vertical):
 
     @property
     def source(self) -> str:
-        return self._splitter.source if self._streaming else self._initial
+        """The Markdown shown (already made safe)."""
+        return self._splitter.source if self._streaming else safe_display(self._initial)
