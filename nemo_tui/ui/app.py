@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from nemo_tui.core.accounting import Accounting, ContextAccountant
 from nemo_tui.core.backend import OllamaBackend, classify
 from nemo_tui.core.commands import CommandError, looks_like_command
 from nemo_tui.core.conversation import Attachment, Conversation, Message
@@ -18,9 +19,11 @@ from nemo_tui.core.languages import language_instruction
 from nemo_tui.core.router import Route, canonical_model
 from nemo_tui.ui import gc_policy
 from nemo_tui.ui.command_handlers import CommandHandlers, build_registry
+from nemo_tui.ui.commands_context import ContextCommands
 from nemo_tui.ui.screens.pull import PullScreen
 from nemo_tui.ui.session import ChatSession
 from nemo_tui.ui.widgets.chat_view import ChatView
+from nemo_tui.ui.widgets.gauge import Gauge
 from nemo_tui.ui.widgets.message import MessageView
 from nemo_tui.ui.widgets.prompt import PromptInput
 from nemo_tui.ui.widgets.status_line import StatusLine, StatusState
@@ -29,7 +32,7 @@ POLL_ONLINE = 5.0
 POLL_OFFLINE = 2.0
 
 
-class NemoApp(CommandHandlers, App[None]):
+class NemoApp(ContextCommands, CommandHandlers, App[None]):
     TITLE = "nemo-tui"
     AUTO_FOCUS = "PromptInput"
     CSS = """
@@ -55,6 +58,10 @@ class NemoApp(CommandHandlers, App[None]):
         self.server_version: str | None = None
         self.views: dict[int, MessageView] = {}  # id(Message) → its view
         self.startup_warnings: list[str] = []
+        self.accountant = ContextAccountant(reply_reserve=settings.reply_reserve)
+        self.pending_attachments: list[Attachment] = []  # go with the next prompt
+        self._gauge_timer: Any = None
+        self.running_models: list[dict[str, Any]] = []  # /api/ps, refreshed by the monitor
 
     # -- construction ----------------------------------------------------------------------
     def _new_conversation(self) -> Conversation:
@@ -72,11 +79,13 @@ class NemoApp(CommandHandlers, App[None]):
         return ChatSession(
             self.conversation, self.backend, self,
             route=self.route_turn, request_extras=self.request_extras,
+            predict_tokens=self.predict_prompt_tokens,
         )
 
     def compose(self) -> ComposeResult:
         yield StatusLine(StatusState(host=self.settings.host, model=self.conversation.model), id="status")
         yield ChatView(id="chat")
+        yield Gauge(id="gauge")
         yield PromptInput(id="prompt")
         yield Footer()
 
@@ -84,6 +93,8 @@ class NemoApp(CommandHandlers, App[None]):
         for warning in self.startup_warnings:
             await self.show_note(warning, "warning")
         self._monitor_connection()
+        self.load_tokenizer(self.conversation.model)
+        self.refresh_gauge()
         self.set_timer(0.5, gc_policy.checkpoint)
 
     @property
@@ -97,6 +108,10 @@ class NemoApp(CommandHandlers, App[None]):
     @property
     def prompt(self) -> PromptInput:
         return self.query_one("#prompt", PromptInput)
+
+    @property
+    def gauge(self) -> Gauge:
+        return self.query_one("#gauge", Gauge)
 
     # -- what a request carries --------------------------------------------------------------
     def route_turn(self, text: str, attachments: list[Attachment]) -> Route:
@@ -129,6 +144,9 @@ class NemoApp(CommandHandlers, App[None]):
             await view.remove()
 
     def restore_prompt(self, text: str, attachments: list[Attachment]) -> None:
+        self.pending_attachments = list(attachments) + [
+            a for a in self.pending_attachments if a not in attachments
+        ]
         prompt = self.prompt
         if prompt.text.strip():
             prompt.load_text(f"{text}\n\n{prompt.text}")
@@ -153,11 +171,13 @@ class NemoApp(CommandHandlers, App[None]):
 
     def turn_finished(self, message: Message) -> None:
         self.prompt.focus()
+        self.check_prediction(message)
+        self.refresh_gauge()
 
     # -- input ------------------------------------------------------------------------------
     async def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
         text = event.text.strip()
-        if not text:
+        if not text and not self.pending_attachments:
             return
         if looks_like_command(text):
             await self.run_command_text(text)
@@ -165,9 +185,20 @@ class NemoApp(CommandHandlers, App[None]):
         if self.session.running:
             self.notify("A reply is still streaming — Esc stops it. Your prompt is kept.", severity="warning")
             return
-        self.prompt.remember(event.text)
-        self.prompt.load_text("")
-        self._start_turn(event.text.rstrip(), [])
+        draft, attachments = event.text.rstrip(), list(self.pending_attachments)
+
+        def send() -> None:
+            self.prompt.remember(draft)
+            if self.prompt.text.rstrip() == draft:
+                self.prompt.load_text("")
+            self.pending_attachments = [a for a in self.pending_attachments if a not in attachments]
+            self._start_turn(draft, attachments)
+
+        question = self.overflow_question(draft, attachments)
+        if question is None:
+            send()
+        else:
+            self.ask_overflow(*question, send)
 
     async def run_command_text(self, text: str) -> None:
         try:
@@ -217,6 +248,11 @@ class NemoApp(CommandHandlers, App[None]):
     async def action_help(self) -> None:
         await self.cmd_help("")
 
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        from nemo_tui.ui.themes import gauge_variable_defaults
+
+        return {**super().get_theme_variable_defaults(), **gauge_variable_defaults()}
+
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
         for command in self.registry:
@@ -257,6 +293,7 @@ class NemoApp(CommandHandlers, App[None]):
             self.server_version = version
             self.installed = {canonical_model(m.get("model") or m.get("name") or "") for m in models}
             self.status.set(connection="online", server_version=version)
+            await self.refresh_model_facts(version, models)
             await asyncio.sleep(POLL_ONLINE)
 
     async def on_unmount(self) -> None:

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, ProgressBar, Static
 
 from nemo_tui.core.backend import Failed, OllamaBackend
-from nemo_tui.core.units import format_bytes
+from nemo_tui.core.context import format_bytes
 
 
 class PullScreen(ModalScreen[bool]):

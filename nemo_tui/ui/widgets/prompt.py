@@ -19,7 +19,8 @@ class PromptInput(TextArea):
         height: auto;
         min-height: 3;
         max-height: 12;
-        border: round $primary 60%;
+        border: round $primary 50%;
+        border-title-color: $text-muted;
         padding: 0 1;
     }
     PromptInput:focus { border: round $primary; }
@@ -39,11 +40,11 @@ class PromptInput(TextArea):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(
-            soft_wrap=True, show_line_numbers=False, tab_behavior="focus", compact=True, **kwargs
+            soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs
         )
         self.prompt_history: list[str] = []
         self._recall: int | None = None
-        self.border_title = "Message · Enter send · Shift+Enter/Ctrl+J newline · / commands"
+        self.border_title = "Enter send · Shift+Enter / Ctrl+J newline · /help"
 
     async def _on_key(self, event: events.Key) -> None:
         key = event.key
