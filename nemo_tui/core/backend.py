@@ -105,6 +105,13 @@ class OllamaBackend:
             self._client = ollama.AsyncClient(host=self.host)
         return self._client
 
+    async def warm_up(self) -> None:
+        """Import the client in a thread: ~0.3 s that must not block the event loop."""
+        if self._client is None:
+            import importlib
+
+            await asyncio.to_thread(importlib.import_module, "ollama")
+
     async def close(self) -> None:
         if self._client is not None:
             await self._client.close()
