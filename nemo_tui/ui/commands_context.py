@@ -30,6 +30,7 @@ NOT_SEEN = "⊘ not seen by the model (outside num_ctx) · "
 
 
 class ContextCommands:
+    _gauge_last = 0.0
     SLASH_COMMANDS = (
         Command("ctx", "set this chat's context window: 8192, 32k, 128k, or 'auto'", args="N"),
         Command("context", "where every token of the next request goes", key="click the gauge"),
@@ -59,9 +60,16 @@ class ContextCommands:
         self._mark_dropped(accounting)
 
     def on_prompt_input_draft_changed(self, event: PromptInput.DraftChanged) -> None:
+        """Recount at once, at most every DEBOUNCE s; a burst ends with one trailing recount."""
         if self._gauge_timer is not None:
             self._gauge_timer.stop()
-        self._gauge_timer = self.set_timer(DEBOUNCE, self.refresh_gauge)
+            self._gauge_timer = None
+        now = time.monotonic()
+        if now - self._gauge_last >= DEBOUNCE:
+            self._gauge_last = now
+            self.refresh_gauge()
+        else:
+            self._gauge_timer = self.set_timer(DEBOUNCE, self.refresh_gauge)
 
     def on_gauge_clicked(self, event: Gauge.Clicked) -> None:
         self.run_worker(self.cmd_context(""))
