@@ -63,5 +63,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     from nemo_tui.ui.factory import build_app
 
     app = build_app(settings, warnings=warnings)
-    app.run()
+    app.run(mouse=settings.mouse)
     return app.return_code or 0

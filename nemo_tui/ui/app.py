@@ -20,6 +20,7 @@ from nemo_tui.core.router import Route, canonical_model
 from nemo_tui.ui import gc_policy
 from nemo_tui.ui.command_handlers import CommandHandlers, build_registry
 from nemo_tui.ui.commands_context import ContextCommands
+from nemo_tui.ui.commands_look import LookCommands
 from nemo_tui.ui.screens.pull import PullScreen
 from nemo_tui.ui.session import ChatSession
 from nemo_tui.ui.widgets.chat_view import ChatView
@@ -32,7 +33,7 @@ POLL_ONLINE = 5.0
 POLL_OFFLINE = 2.0
 
 
-class NemoApp(ContextCommands, CommandHandlers, App[None]):
+class NemoApp(LookCommands, ContextCommands, CommandHandlers, App[None]):
     TITLE = "nemo-tui"
     AUTO_FOCUS = "PromptInput"
     CSS = """
@@ -44,6 +45,8 @@ class NemoApp(ContextCommands, CommandHandlers, App[None]):
         Binding("ctrl+r", "retry", "Retry", id="retry"),
         Binding("ctrl+n", "new_chat", "New chat", id="new"),
         Binding("f1", "help", "Help", id="help"),
+        Binding("ctrl+o", "copy_reply", "Copy", id="copy"),
+        Binding("ctrl+t", "pick_theme", "Theme", id="theme", show=False),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 

@@ -20,8 +20,11 @@ class Note(Static):
     Note.info { border-left: thick $accent 50%; }
     """
 
+    MARKERS = {"error": "✕ ", "warning": "⚠ "}  # readable without colour (NO_COLOR, 16 colours)
+
     def __init__(self, text: str, kind: str = "info") -> None:
-        super().__init__(Content(safe_display(text)), classes=kind, markup=False)
+        marker = self.MARKERS.get(kind, "")
+        super().__init__(Content(marker + safe_display(text)), classes=kind, markup=False)
 
 
 class ChatView(VerticalScroll):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Markdown, Static
@@ -25,6 +26,15 @@ FLUSH_INTERVAL = 0.08
 
 
 class MessageView(Vertical):
+    # Shift+Tab from the prompt or a click focuses a message; its keys act on the app.
+    can_focus = True
+    BINDINGS = [
+        Binding("c", "app.copy_focused('message')", "Copy", id="copy-message"),
+        Binding("b", "app.copy_focused('code')", "Copy code", id="copy-message-code"),
+        Binding("up,k", "app.focus_message(-1)", "Previous", show=False, id="message-previous"),
+        Binding("down,j", "app.focus_message(1)", "Next", show=False, id="message-next"),
+        Binding("escape", "app.leave_message", "Back", id="message-leave"),
+    ]
     DEFAULT_CSS = """
     MessageView {
         layout: stream;
@@ -35,6 +45,8 @@ class MessageView(Vertical):
     MessageView.user { background: $boost; border-left: thick $secondary; }
     MessageView.assistant { border-left: thick $primary 50%; }
     MessageView.not-seen { opacity: 55%; }
+    MessageView:focus { border-left: double $accent; background: $boost; }
+    MessageView:focus > .msg-header { text-style: bold reverse; }
     MessageView > .msg-header { color: $text-muted; text-style: bold; height: 1; }
     MessageView > Markdown { height: auto; margin: 0; padding: 0; }
     MessageView > Markdown > MarkdownParagraph { margin: 0 0 1 0; }
