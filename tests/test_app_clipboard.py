@@ -167,7 +167,7 @@ async def test_keys_on_a_focused_message(standin, make_app):
     async with app.run_test(size=(100, 30)) as pilot:
         await chat_once(app, pilot, standin)
         user_view, reply_view = list(app.query(MessageView))
-        await pilot.press("shift+tab")  # from the prompt: the last message
+        await pilot.press("ctrl+up")  # from the prompt: the last message
         assert app.focused is reply_view
         await pilot.press("c")
         assert app.clipboard == REPLY

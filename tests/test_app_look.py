@@ -9,6 +9,7 @@ import pytest
 from textual.color import Color
 from textual.command import CommandPalette
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 from nemo_tui.cli import main as cli_main
 from nemo_tui.ui.app import NemoApp
@@ -209,18 +210,26 @@ async def test_keymap_from_settings_rebinds_and_warns_about_unknown_ids(standin,
         await wait_for(lambda: isinstance(app.screen, ThemePicker), pilot)
 
 
+async def test_keymap_clash_is_a_warning(standin, make_app):
+    app = make_app(standin.url, keymap={"retry": "ctrl+n"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        (warning,) = notes(app, "warning")
+        assert "ctrl+n is now the key for" in warning and "'retry'" in warning and "'new'" in warning
+
+
 async def test_help_lists_every_shown_key_and_command(standin, make_app):
     app = make_app(standin.url)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        documented = {key.lower() for key, _ in KEYS}
+        documented = {k.strip().lower() for key, _ in KEYS for k in key.split("/")}
         for binding in NemoApp.BINDINGS:  # F1 must list every key the app binds
             keys = {k.strip().replace("escape", "esc") for k in binding.key.split(",")}
             assert keys & documented, f"{binding.key} ({binding.description}) is missing from KEYS"
         await pilot.press("f1")
         await wait_for(lambda: isinstance(app.screen, HelpScreen), pilot)
         text = str(app.screen.query_one("Static").render())
-        for usage in ("/theme [NAME]", "/copy [code [N]]", "Ctrl+O", "Ctrl+T", "Shift+Tab"):
+        for usage in ("/theme [NAME]", "/copy [code [N]]", "Ctrl+O", "Ctrl+T", "Ctrl+Up"):
             assert usage in text
 
 
@@ -240,6 +249,18 @@ async def test_slash_commands_complete_as_you_type(standin, make_app):
         await pilot.press("tab")
         await settle(pilot)
         assert app.prompt.text == "/theme "
+        # Up/Down choose in the list while it is shown (and move nothing in the prompt)
+        app.prompt.load_text("/c")
+        await settle(pilot)
+        names = [c.name for c in suggest.commands]
+        assert len(names) >= 2
+        await pilot.press("down")
+        assert suggest.highlighted == 1
+        await pilot.press("up", "up")
+        assert suggest.highlighted == len(names) - 1  # wraps
+        await pilot.press("tab")
+        await settle(pilot)
+        assert app.prompt.text.rstrip() == f"/{names[-1]}"
         assert not suggest.display  # a space: arguments now
         assert app.focused is app.prompt
         # aliases and exact matches come first
@@ -306,7 +327,7 @@ async def test_80x24_nothing_overlaps(standin, make_app):
         for draft in ("", "/c"):  # also with the suggestion list open
             app.prompt.load_text(draft)
             await pilot.pause(0.2)
-            parts = [w for w in app.screen.children if w.display]
+            parts = [w for w in app.screen.children if w.display and w.region.height]
             names = {w.id or type(w).__name__ for w in parts}
             assert {"status", "chat", "prompt", "Footer"} <= names
             if draft:
@@ -321,6 +342,16 @@ async def test_80x24_nothing_overlaps(standin, make_app):
             assert app.chat.region.height >= 5
             assert app.prompt.region.height >= 3
             assert app.screen.query_one(Footer).region.y == 23
+        # every key the footer shows fits in 80 columns (the footer scrolls instead of wrapping)
+        app.prompt.load_text("")
+        await pilot.pause(0.1)
+        footer = app.screen.query_one(Footer)
+        shown = list(footer.query(FooterKey))
+        assert {k.description for k in shown} >= {b.description for b in NemoApp.BINDINGS if b.show}
+        for i, key in enumerate(shown):  # (the palette key is docked right, over the others)
+            assert 0 < key.region.width and key.region.right <= 80, key.description
+            for other in shown[i + 1:]:
+                assert not key.region.overlaps(other.region), (key.description, other.description)
 
 
 async def test_no_color_starts_and_marks_problems_in_text(standin, make_app, monkeypatch):

@@ -41,12 +41,15 @@ class NemoApp(LookCommands, ContextCommands, CommandHandlers, App[None]):
     #prompt { margin: 0 1; }
     """
     BINDINGS = [
-        Binding("escape", "stop", "Stop reply", id="stop"),
+        Binding("escape", "stop", "Stop", id="stop"),
         Binding("ctrl+r", "retry", "Retry", id="retry"),
-        Binding("ctrl+n", "new_chat", "New chat", id="new"),
+        Binding("ctrl+n", "new_chat", "New", id="new"),
         Binding("f1", "help", "Help", id="help"),
         Binding("ctrl+o", "copy_reply", "Copy", id="copy"),
         Binding("ctrl+t", "pick_theme", "Theme", id="theme", show=False),
+        Binding("ctrl+up", "focus_message(-1)", "Messages", id="messages", show=False),
+        Binding("up", "suggest_move(-1)", show=False, priority=True, id="suggest-up"),
+        Binding("down", "suggest_move(1)", show=False, priority=True, id="suggest-down"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 

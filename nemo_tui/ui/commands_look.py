@@ -98,7 +98,22 @@ class LookCommands:
             for binding_id in keymap if binding_id not in known
         ]
         self.set_keymap({k: v for k, v in keymap.items() if k in known})
-        return problems
+        return problems + self._key_clashes(keymap)
+
+    def _key_clashes(self, keymap: dict[str, str]) -> list[str]:
+        """Two app keys on one key after the keymap: only one of them could work."""
+        if not keymap:
+            return []
+        owners: dict[str, list[str]] = {}
+        for binding in type(self).BINDINGS:
+            if getattr(binding, "id", None):
+                for key in keymap.get(binding.id, binding.key).split(","):
+                    owners.setdefault(key.strip(), []).append(binding.id)
+        return [
+            f"keymap: {key} is now the key for {' and '.join(repr(i) for i in ids)}; "
+            f"only one can work, give the other a different key in [keymap]"
+            for key, ids in owners.items() if len(ids) > 1 and set(ids) & set(keymap)
+        ]
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = True) -> None:
@@ -275,6 +290,19 @@ class LookCommands:
                 return
             command = matches[0]
         self.fill_prompt(completion_for(command))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "suggest_move":  # Up/Down go to the list only while it is shown
+            suggest = self.suggestions
+            return bool(suggest and suggest.display and suggest.commands
+                        and self.focused is self.prompt)
+        return super().check_action(action, parameters)
+
+    def action_suggest_move(self, step: int) -> None:
+        suggest = self.suggestions
+        if suggest is not None and suggest.commands:
+            current = suggest.highlighted or 0
+            suggest.highlighted = (current + step) % len(suggest.commands)
 
     def on_option_list_option_selected(self, event) -> None:
         if isinstance(event.option_list, CommandSuggestions) and event.option.id:

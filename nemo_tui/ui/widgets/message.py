@@ -26,7 +26,7 @@ FLUSH_INTERVAL = 0.08
 
 
 class MessageView(Vertical):
-    # Shift+Tab from the prompt or a click focuses a message; its keys act on the app.
+    # Ctrl+Up, Tab or a click focuses a message; its keys act on the app.
     can_focus = True
     BINDINGS = [
         Binding("c", "app.copy_focused('message')", "Copy", id="copy-message"),
