@@ -21,8 +21,10 @@ from tests.conftest import wait_for
 from tests.test_themes import GOOD
 
 
-def notes(app, kind: str | None = None) -> list[str]:
-    return [str(n.render()) for n in app.query(Note) if kind is None or n.has_class(kind)]
+def notes(app, kind: str | None = None, about: str = "") -> list[str]:
+    """Notes of a kind; `about` keeps those mentioning it (other features add their own)."""
+    return [str(n.render()) for n in app.query(Note)
+            if (kind is None or n.has_class(kind)) and about.lower() in str(n.render()).lower()]
 
 
 def toasts(app) -> list[str]:
@@ -49,7 +51,7 @@ async def test_default_theme_and_bundled_ones(standin, make_app):
         assert app.theme == "nemo-dark"
         assert {"nemo-dark", "nemo-light", "nemo-contrast", "amber-crt"} <= set(app.available_themes)
         assert app.current_theme.primary == "#76B900"
-        assert notes(app, "warning") == []
+        assert notes(app, "warning", "theme") == []
         # Textual's own themes still work: the gauge variables have defaults.
         app.theme = "nord"
         await settle(pilot)
@@ -65,7 +67,7 @@ async def test_user_theme_is_loaded_and_can_replace_a_bundled_one(standin, make_
         assert app.theme == "my-green"
         assert app.theme_origins["my-green"] == "yours"
         assert app.get_theme("nemo-dark").primary == "#123456"  # the user's file wins
-        assert notes(app, "warning") == []
+        assert notes(app, "warning", "theme") == []
 
 
 @pytest.mark.parametrize(
@@ -83,7 +85,7 @@ async def test_bad_user_theme_is_a_warning_note_and_default_is_used(standin, mak
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert app.theme == "nemo-dark"
-        warnings = notes(app, "warning")
+        warnings = notes(app, "warning", "theme")
         assert len(warnings) == 1
         assert str(path) in warnings[0].replace("\n", "") or path.name in warnings[0]
         assert problem in " ".join(warnings[0].split())
@@ -95,7 +97,7 @@ async def test_unknown_theme_setting_warns_and_uses_default(standin, make_app):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert app.theme == "nemo-dark"
-        (warning,) = notes(app, "warning")
+        (warning,) = notes(app, "warning", "theme")
         assert "Unknown theme 'nemo-drak'" in warning and "did you mean nemo-dark?" in warning
     assert not (app.settings.config_path).exists()  # nothing saved at startup
 
@@ -198,7 +200,7 @@ async def test_keymap_from_settings_rebinds_and_warns_about_unknown_ids(standin,
     app = make_app(standin.url, keymap={"help": "f2", "theme": "f3", "nonsense": "f4"})
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        (warning,) = notes(app, "warning")
+        (warning,) = notes(app, "warning", "keymap")
         assert "'nonsense' is not a binding id" in warning and "help" in warning
         await pilot.press("f1")
         await settle(pilot)
@@ -214,7 +216,7 @@ async def test_keymap_clash_is_a_warning(standin, make_app):
     app = make_app(standin.url, keymap={"retry": "ctrl+n"})
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        (warning,) = notes(app, "warning")
+        (warning,) = notes(app, "warning", "keymap")
         assert "ctrl+n is now the key for" in warning and "'retry'" in warning and "'new'" in warning
 
 
@@ -362,7 +364,7 @@ async def test_no_color_starts_and_marks_problems_in_text(standin, make_app, mon
         assert app.no_color
         await app.run_command_text("/copy")
         await settle(pilot)
-        assert notes(app, "warning")[0].startswith("⚠ Unknown theme")
+        assert notes(app, "warning", "theme")[0].startswith("⚠ Unknown theme")
         errors = [n for n in app._notifications if n.severity == "error"]
         assert errors and errors[0].title == "✕ Error"
         svg = app.export_screenshot()

@@ -9,9 +9,6 @@ from textual.widgets.option_list import Option
 
 from nemo_tui.core.commands import Command, CommandRegistry
 
-MAX_SHOWN = 6
-
-
 def typing_command_name(text: str) -> bool:
     """True while the prompt holds only the start of a command name: "/", "/th"."""
     return text.startswith("/") and not text.startswith("//") and not any(c.isspace() for c in text)
@@ -41,7 +38,7 @@ class CommandSuggestions(OptionList):
     DEFAULT_CSS = """
     CommandSuggestions {
         height: auto;
-        max-height: 8;
+        max-height: 7;
         margin: 0 1;
         padding: 0 1;
         border: none;
@@ -57,9 +54,10 @@ class CommandSuggestions(OptionList):
         self.commands: list[Command] = []
 
     def show(self, commands: list[Command]) -> None:
+        """All matches; the list scrolls (Up/Down in the prompt move the highlight)."""
         if [c.name for c in commands] == [c.name for c in self.commands] and self.display:
             return
-        self.commands = commands[:MAX_SHOWN]
+        self.commands = list(commands)
         self.clear_options()
         if not self.commands:
             self.display = False
@@ -70,9 +68,6 @@ class CommandSuggestions(OptionList):
             key = f"  [{command.key}]" if command.key else ""
             label = Content.assemble((command.usage.ljust(width), "bold"), command.help, (key, "dim"))
             options.append(Option(label, id=command.name))
-        more = len(commands) - len(self.commands)
-        if more > 0:
-            options.append(Option(Content(f"… {more} more — keep typing"), disabled=True))
         self.add_options(options)
         self.highlighted = 0
         self.display = True
