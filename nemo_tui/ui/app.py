@@ -19,8 +19,10 @@ from nemo_tui.core.languages import language_instruction
 from nemo_tui.core.router import Route, canonical_model
 from nemo_tui.ui import gc_policy
 from nemo_tui.ui.command_handlers import CommandHandlers, build_registry
+from nemo_tui.ui.commands_chat import ChatSettingsCommands
 from nemo_tui.ui.commands_context import ContextCommands
 from nemo_tui.ui.commands_look import LookCommands
+from nemo_tui.ui.commands_models import ModelCommands
 from nemo_tui.ui.screens.pull import PullScreen
 from nemo_tui.ui.session import ChatSession
 from nemo_tui.ui.widgets.chat_view import ChatView
@@ -33,7 +35,8 @@ POLL_ONLINE = 5.0
 POLL_OFFLINE = 2.0
 
 
-class NemoApp(LookCommands, ContextCommands, CommandHandlers, App[None]):
+class NemoApp(LookCommands, ModelCommands, ChatSettingsCommands, ContextCommands, CommandHandlers,
+              App[None]):
     TITLE = "nemo-tui"
     AUTO_FOCUS = "PromptInput"
     CSS = """
@@ -50,6 +53,7 @@ class NemoApp(LookCommands, ContextCommands, CommandHandlers, App[None]):
         Binding("ctrl+up", "focus_message(-1)", "Messages", id="messages", show=False),
         Binding("up", "suggest_move(-1)", show=False, priority=True, id="suggest-up"),
         Binding("down", "suggest_move(1)", show=False, priority=True, id="suggest-down"),
+        Binding("ctrl+g", "pick_model", "Model", id="model"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
@@ -77,7 +81,7 @@ class NemoApp(LookCommands, ContextCommands, CommandHandlers, App[None]):
             if getattr(s, k, None) is not None
         }
         return Conversation(
-            model=s.model, num_ctx=s.num_ctx, language=s.language,
+            model=self.initial_model_choice(), num_ctx=s.num_ctx, language=s.language,
             system_prompt=s.system_prompt, options=options,
         )
 
@@ -120,9 +124,7 @@ class NemoApp(LookCommands, ContextCommands, CommandHandlers, App[None]):
         return self.query_one("#gauge", Gauge)
 
     # -- what a request carries --------------------------------------------------------------
-    def route_turn(self, text: str, attachments: list[Attachment]) -> Route:
-        return Route(self.conversation.model, "pinned")
-
+    # route_turn(text, attachments) → Route: ModelCommands (auto routing or the pinned model)
     def request_extras(self, model: str) -> tuple[str, dict[str, Any]]:
         options = dict(self.conversation.options)
         if self.conversation.num_ctx:
@@ -165,6 +167,9 @@ class NemoApp(LookCommands, ContextCommands, CommandHandlers, App[None]):
         await self.chat.note(text, kind)
 
     def offer_pull(self, model: str, prompt: str, attachments: list[Attachment]) -> None:
+        if self.reroute_missing(model, prompt, attachments):
+            return  # auto mode's fast model is gone: the main model answers instead
+
         def after(pulled: bool | None) -> None:
             if pulled:
                 self.installed = (self.installed or set()) | {canonical_model(model)}

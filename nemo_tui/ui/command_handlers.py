@@ -15,6 +15,7 @@ KEYS = [
     ("Ctrl+N", "new chat"),
     ("Ctrl+O", "copy the last reply (/copy code N: a code block)"),
     ("Ctrl+T", "pick a theme (saved to the config file)"),
+    ("Ctrl+G", "pick the model for this chat, or auto mode (/model)"),
     ("Ctrl+Up", "focus the last message; then Up/Down move, C copies it,"),
     ("", "B copies its last code block, Esc goes back to the prompt"),
     ("Ctrl+P", "command palette"),

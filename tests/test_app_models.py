@@ -1,0 +1,460 @@
+"""Pilot tests of model choice: auto routing, pinning, the picker, missing models, the request's
+language / system prompt / options, the GPU view, /compare, /show and /context's two tokenizers."""
+
+from __future__ import annotations
+
+import pytest
+
+import nemo_tui.ui.app as app_module
+from nemo_tui.core.conversation import Attachment
+from nemo_tui.core.tokens import counter_for
+from nemo_tui.ui.screens.breakdown import BreakdownScreen
+from nemo_tui.ui.screens.choice import ChoiceScreen
+from nemo_tui.ui.screens.compare import CompareScreen
+from nemo_tui.ui.screens.pull import PullScreen
+from nemo_tui.ui.screens.system_prompt import SystemPromptScreen
+from nemo_tui.ui.screens.text_view import TextScreen
+from nemo_tui.ui.widgets.chat_view import Note
+from nemo_tui.ui.widgets.message import MessageView
+from nemo_tui.ui.widgets.offer import OfferNote
+from tests.conftest import wait_for
+
+LONG = " ".join(["Explain in detail how the tokenizer handles this sentence."] * 12)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tokenizers():
+    for name in ("mistral-nemo", "mistral:7b"):
+        counter_for(name).load()
+
+
+@pytest.fixture
+def with_7b(standin):
+    standin.add_model("mistral:7b", "mistral")
+    return standin
+
+
+def notes(app, kind: str | None = None) -> list[str]:
+    return [str(n.render()) for n in app.query(Note) if kind is None or n.has_class(kind)]
+
+
+def toasts(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def footer(app) -> str:
+    views = [v for v in app.query(MessageView) if v.role == "assistant"]
+    return str(views[-1].footer.render())
+
+
+def status_text(app) -> str:
+    return str(app.status.render())
+
+
+async def listed(app, pilot) -> None:
+    """The first poll has listed the models."""
+    await wait_for(lambda: app.installed is not None and app._ps_known, pilot, timeout=10)
+
+
+async def send(pilot, text: str) -> None:
+    app = pilot.app
+    before = len(app.conversation.messages)
+    app.prompt.load_text(text)
+    await pilot.press("enter")
+    if not text.startswith("/"):
+        await wait_for(lambda: len(app.conversation.messages) >= before + 2 and not app.session.running
+                       and app.conversation.messages[-1].status == "complete", pilot, timeout=8)
+    else:
+        await pilot.pause(0.05)
+
+
+# -- auto routing ---------------------------------------------------------------------------------
+async def test_auto_mode_routes_short_and_long_prompts_and_keeps_history(with_7b, make_app):
+    standin = with_7b
+    app = make_app(standin.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        assert app.conversation.model == "auto"
+        assert "auto (nemo ↔ 7b)" in status_text(app)
+        await send(pilot, "hi")
+        assert standin.chat_requests[-1]["model"] == "mistral:7b"
+        assert app.conversation.messages[-1].model == "mistral:7b"
+        assert "auto: short prompt → mistral:7b" in footer(app)
+        await send(pilot, LONG)
+        body = standin.chat_requests[-1]
+        assert body["model"] == "mistral-nemo"
+        reason = app.conversation.messages[-1].route_reason
+        assert reason.startswith("auto: long prompt (") and reason.endswith("tokens) → mistral-nemo")
+        assert reason in footer(app)
+        # the whole chat went to the other model
+        assert [m["content"] for m in body["messages"]][:1] == ["hi"]
+        assert len(body["messages"]) == 3
+
+
+async def test_threshold_comes_from_settings(with_7b, make_app):
+    app = make_app(with_7b.url, short_prompt_tokens=2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        await send(pilot, "one two three four")
+        assert with_7b.chat_requests[-1]["model"] == "mistral-nemo"
+        await send(pilot, "ok")
+        assert with_7b.chat_requests[-1]["model"] == "mistral:7b"
+
+
+async def test_attachment_goes_to_the_main_model(with_7b, make_app):
+    app = make_app(with_7b.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        app.pending_attachments = [Attachment("notes.txt", "tiny\n", 5)]
+        await send(pilot, "hi")
+        assert with_7b.chat_requests[-1]["model"] == "mistral-nemo"
+        assert app.conversation.messages[-1].route_reason == "auto: attachment → mistral-nemo"
+
+
+async def test_conversation_too_long_for_the_fast_model(standin, make_app):
+    standin.add_model("mistral:7b", "mistral", num_ctx=1024)  # Modelfile PARAMETER num_ctx 1024
+    app = make_app(standin.url, reply_reserve=64)  # the reply reserve must fit as well
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        await wait_for(lambda: app.accountant.num_ctx("mistral:7b", None).value == 1024, pilot)
+        standin.reply_text = "word " * 1200  # fits Nemo's 4096, not 7b's 1024
+        await send(pilot, "hi")
+        assert standin.chat_requests[-1]["model"] == "mistral:7b"
+        standin.reply_text = "fine"
+        await send(pilot, "and?")
+        assert standin.chat_requests[-1]["model"] == "mistral-nemo"
+        assert app.conversation.messages[-1].route_reason == (
+            "auto: conversation too long for mistral:7b → mistral-nemo")
+
+
+# -- pinning and the picker ------------------------------------------------------------------------
+async def test_model_command_pins_and_auto_returns(with_7b, make_app):
+    app = make_app(with_7b.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        await send(pilot, "/model 7b")
+        assert app.conversation.model == "mistral:7b"
+        assert "mistral:7b (pinned)" in status_text(app)
+        assert app.gauge_model() == "mistral:7b"
+        await send(pilot, LONG)
+        assert with_7b.chat_requests[-1]["model"] == "mistral:7b"
+        assert app.conversation.messages[-1].route_reason == "pinned"
+        await send(pilot, "/model mistral-nemo:latest")
+        await wait_for(lambda: app.gauge.accounting.model == "mistral-nemo:latest", pilot)
+        await send(pilot, "hi")
+        assert with_7b.chat_requests[-1]["model"] == "mistral-nemo:latest"
+        assert len(with_7b.chat_requests[-1]["messages"]) == 3  # history kept across the switch
+        await send(pilot, "/model auto")
+        await send(pilot, "hi")
+        assert with_7b.chat_requests[-1]["model"] == "mistral:7b"
+        assert any("Auto mode: prompts of up to 64 tokens go to mistral:7b" in n for n in notes(app))
+
+
+async def test_ambiguous_model_name_keeps_the_typed_text(with_7b, make_app):
+    app = make_app(with_7b.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        await send(pilot, "/model mistral:")
+        assert app.prompt.text == "/model mistral:"
+        assert app.conversation.model == "auto"
+        assert any("type more of the name" in t for t in toasts(app))
+
+
+async def test_picker_lists_models_with_facts_and_pins_the_choice(with_7b, make_app):
+    app = make_app(with_7b.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        await pilot.press("ctrl+g")
+        await wait_for(lambda: isinstance(app.screen, ChoiceScreen), pilot)
+        options = app.screen.query_one("OptionList")
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert labels[0].startswith("● auto") and "short prompts → 7b" in labels[0]
+        nemo = next(label for label in labels if "mistral-nemo " in label)
+        assert "12.2B · Q4_K_M · 6.6 GiB" in nemo
+        assert any("mistral:7b" in label and "7.2B" in label for label in labels)
+        index = next(i for i, label in enumerate(labels) if "mistral:7b" in label)
+        options.highlighted = index
+        await pilot.press("enter")
+        await wait_for(lambda: app.conversation.model == "mistral:7b", pilot)
+
+
+async def test_choice_is_saved_with_the_chat(with_7b, make_app):
+    app = make_app(with_7b.url)
+    if getattr(app, "store", None) is None:
+        pytest.skip("no history store in this build")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        await send(pilot, "hi")
+        await send(pilot, "/model mistral:7b")
+        await send(pilot, "/lang de")
+        stored = app.store.load_chat(app.conversation.id)
+        assert (stored.model, stored.language) == ("mistral:7b", "de")
+
+
+# -- what the request carries ------------------------------------------------------------------------
+async def test_request_carries_language_system_prompt_and_options(standin, make_app):
+    app = make_app(standin.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        for command in ("/lang fr", "/system Be brief.", "/set temperature 0.3", "/set parameter seed 7",
+                        "/set num_predict 200"):
+            await send(pilot, command)
+        assert "reply: Français" in status_text(app)
+        await send(pilot, "hello")
+        body = standin.chat_requests[-1]
+        system = body["messages"][0]
+        assert system["role"] == "system"
+        assert system["content"].startswith("Be brief.\n\n")
+        assert "Always answer in French (Français)" in system["content"]
+        assert body["options"] == {"temperature": 0.3, "seed": 7, "num_predict": 200}
+        await send(pilot, "/set temperature default")
+        await send(pilot, "/system clear")
+        await send(pilot, "/lang auto")
+        await send(pilot, "again")
+        body = standin.chat_requests[-1]
+        assert body["options"] == {"seed": 7, "num_predict": 200}
+        assert body["messages"][0]["role"] == "user"
+        assert "reply:" not in status_text(app)
+
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [("/set temperature -1", "≥ 0"), ("/set top_p 0", "above 0"), ("/set seed 1.5", "whole number"),
+     ("/set num_predict -3", "≥ -2"), ("/set mirostat 2", "Unknown parameter"),
+     ("/lang klingon", "not a language"), ("/set temperature", "needs a value")],
+)
+async def test_bad_values_keep_the_typed_text(standin, make_app, typed, message):
+    app = make_app(standin.url, temperature=0.5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, typed)
+        assert app.prompt.text == typed
+        assert any(message in t for t in toasts(app)), toasts(app)
+        assert app.conversation.options == {"temperature": 0.5}
+        assert app.conversation.language == "auto"
+
+
+async def test_system_editor_and_language_picker(standin, make_app):
+    app = make_app(standin.url, system_prompt="old prompt")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "/system")
+        await wait_for(lambda: isinstance(app.screen, SystemPromptScreen), pilot)
+        area = app.screen.query_one("TextArea")
+        assert area.text == "old prompt"
+        area.load_text("You are a [bold]careful[/] assistant.\nAnswer in one line.")
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, SystemPromptScreen), pilot)
+        assert app.conversation.system_prompt == "You are a [bold]careful[/] assistant.\nAnswer in one line."
+        await send(pilot, "/system")
+        await wait_for(lambda: isinstance(app.screen, SystemPromptScreen), pilot)
+        await pilot.press("escape")
+        assert app.conversation.system_prompt.startswith("You are")  # Esc changes nothing
+        await send(pilot, "/lang")
+        await wait_for(lambda: isinstance(app.screen, ChoiceScreen), pilot)
+        options = app.screen.query_one("OptionList")
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert labels[0].startswith("● Auto") and any("Deutsch" in label and "German · de" in label for label in labels)
+        options.highlighted = next(i for i, label in enumerate(labels) if "Deutsch" in label)
+        await pilot.press("enter")
+        await wait_for(lambda: app.conversation.language == "de", pilot)
+        assert "reply: Deutsch" in status_text(app)
+
+
+# -- missing models ------------------------------------------------------------------------------------
+async def test_missing_fallback_is_noted_once_offered_and_nemo_answers(standin, make_app, monkeypatch):
+    monkeypatch.setattr(app_module, "POLL_ONLINE", 0.2)
+    standin.pull_interval = 0.01
+    app = make_app(standin.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        await wait_for(lambda: len(app.query(OfferNote)) == 1, pilot)
+        assert "nemo only: 7b not installed" in status_text(app)
+        await send(pilot, "hi")
+        assert standin.chat_requests[-1]["model"] == "mistral-nemo"
+        assert app.conversation.messages[-1].route_reason == "auto: mistral:7b is not installed → mistral-nemo"
+        polls = len(standin.requests_to("/api/tags"))
+        await wait_for(lambda: len(standin.requests_to("/api/tags")) >= polls + 3, pilot)
+        assert len(app.query(OfferNote)) == 1  # said once
+        await pilot.click("#offer-take")
+        await wait_for(lambda: isinstance(app.screen, PullScreen), pilot)
+        await pilot.click("#pull-go")
+        await wait_for(lambda: not isinstance(app.screen, PullScreen), pilot, timeout=8)
+        await wait_for(lambda: not app.query(OfferNote), pilot)
+        await wait_for(lambda: "auto (nemo ↔ 7b)" in status_text(app), pilot)
+        await send(pilot, "hi again")
+        assert standin.chat_requests[-1]["model"] == "mistral:7b"
+    assert [r.json["model"] for r in standin.requests_to("/api/pull")] == ["mistral:7b"]
+
+
+async def test_fast_model_removed_mid_chat_falls_back_to_main(with_7b, make_app):
+    standin = with_7b
+    app = make_app(standin.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        await send(pilot, "hi")
+        assert standin.chat_requests[-1]["model"] == "mistral:7b"
+        standin.remove_model("mistral:7b")
+        app.prompt.load_text("still there?")
+        await pilot.press("enter")
+        await wait_for(lambda: len(standin.chat_requests) == 3 and not app.session.running
+                       and app.conversation.messages[-1].status == "complete", pilot, timeout=8)
+        assert [r["model"] for r in standin.chat_requests] == ["mistral:7b", "mistral:7b", "mistral-nemo"]
+        assert any("mistral:7b is gone from the server" in n and "mistral-nemo instead" in n
+                   for n in notes(app, "warning"))
+        assert not isinstance(app.screen, PullScreen)
+        assert [m.role for m in app.conversation.messages] == ["user", "assistant"] * 2
+        assert app.conversation.messages[-2].content == "still there?"
+        assert app.conversation.messages[-1].model == "mistral-nemo"
+        assert app.prompt.text == ""
+
+
+async def test_pinned_model_removed_offers_pull(with_7b, make_app):
+    app = make_app(with_7b.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        await send(pilot, "/model mistral:7b")
+        with_7b.remove_model("mistral:7b")
+        app.prompt.load_text("hello")
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, PullScreen), pilot)
+        assert app.prompt.text == "hello"
+        assert app.screen.model == "mistral:7b"
+
+
+async def test_model_not_installed_offers_pull_then_pins(standin, make_app):
+    standin.pull_interval = 0.01
+    app = make_app(standin.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        await send(pilot, "/model mistral:7b-instruct")
+        await wait_for(lambda: isinstance(app.screen, PullScreen), pilot)
+        await pilot.press("escape")
+        assert app.prompt.text == "/model mistral:7b-instruct"  # cancelled: the command is kept
+        assert app.conversation.model == "auto"
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, PullScreen), pilot)
+        await pilot.click("#pull-go")
+        await wait_for(lambda: app.conversation.model == "mistral:7b-instruct", pilot, timeout=8)
+
+
+# -- the GPU view --------------------------------------------------------------------------------------
+async def test_status_shows_loaded_models_and_a_partial_gpu_split(standin, make_app, monkeypatch):
+    monkeypatch.setattr(app_module, "POLL_ONLINE", 0.2)
+    app = make_app(standin.url)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await listed(app, pilot)
+        assert app.status.state.gpu == "no model loaded"
+        entry = standin.load("mistral-nemo", context_length=8192)
+        standin.load("mistral-nemo", size_vram=int(entry["size"] * 0.62), context_length=8192)
+        await wait_for(lambda: "GPU 62% / CPU 38%" in app.status.state.gpu, pilot)
+        assert app.status.state.gpu == "nemo GPU 62% / CPU 38% · ctx 8,192"
+        assert app.status.state.gpu_warning
+        assert "nemo GPU 62% / CPU 38% · ctx 8,192" in status_text(app)
+        standin.load("mistral-nemo", context_length=4096)
+        await wait_for(lambda: app.status.state.gpu == "nemo GPU 100% · ctx 4,096", pilot)
+        assert not app.status.state.gpu_warning
+
+
+async def test_server_away_keeps_the_app_alive(with_7b, make_app, monkeypatch):
+    standin = with_7b
+    monkeypatch.setattr(app_module, "POLL_OFFLINE", 0.1)
+    monkeypatch.setattr(app_module, "POLL_ONLINE", 0.1)
+    app = make_app(standin.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        standin.stop()
+        await wait_for(lambda: app.status.state.connection == "offline", pilot, timeout=10)
+        await send(pilot, "/model mistral:7b")  # switching still works offline
+        assert app.conversation.model == "mistral:7b"
+
+
+# -- /compare -------------------------------------------------------------------------------------------
+async def test_compare_shows_both_replies_with_stats_and_keeps_one(with_7b, make_app):
+    standin = with_7b
+    standin.reply_text = lambda body: f"**{body['model']}** says [red]hello[/]"
+    standin.load_duration = 1_200_000_000
+    app = make_app(standin.url)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await listed(app, pilot)
+        await send(pilot, "first")
+        history = list(app.conversation.messages)
+        await send(pilot, "/compare Tell me a joke")
+        await wait_for(lambda: isinstance(app.screen, CompareScreen), pilot)
+        screen = app.screen
+        await wait_for(lambda: all(screen.results), pilot, timeout=8)
+        await pilot.pause(0.2)
+        left, right = screen.views
+        assert "mistral-nemo** says [red]hello[/]" in left.rendered_markdown
+        assert "mistral:7b** says [red]hello[/]" in right.rendered_markdown
+        for view in (left, right):
+            figures = str(view.footer.render())
+            for part in ("tokens", "tok/s", "first token", "model load 1.2 s"):
+                assert part in figures, figures
+        requests = standin.chat_requests[-2:]
+        assert [r["model"] for r in requests] == ["mistral-nemo", "mistral:7b"]
+        for body in requests:
+            assert [m["content"] for m in body["messages"]] == ["first", history[1].content, "Tell me a joke"]
+        assert app.conversation.messages == history  # the chat is unchanged
+        await pilot.press("2")
+        await wait_for(lambda: not isinstance(app.screen, CompareScreen), pilot)
+        assert len(app.conversation.messages) == 4
+        kept = app.conversation.messages[-1]
+        assert kept.model == "mistral:7b" and kept.content == "**mistral:7b** says [red]hello[/]"
+        assert app.conversation.messages[-2].content == "Tell me a joke"
+        assert "kept from /compare" in footer(app)
+
+
+async def test_compare_closes_without_touching_the_chat(with_7b, make_app):
+    with_7b.chunks_per_second = 20
+    with_7b.reply_text = "a slow reply " * 20
+    app = make_app(with_7b.url)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await listed(app, pilot)
+        await send(pilot, "/compare mistral:7b,mistral-nemo hello")
+        await wait_for(lambda: isinstance(app.screen, CompareScreen) and with_7b.chunks_sent > 2, pilot)
+        assert app.screen.models == ("mistral:7b", "mistral-nemo")
+        await pilot.press("escape")
+        await wait_for(lambda: not isinstance(app.screen, CompareScreen), pilot)
+        assert with_7b.wait_cancelled(1, timeout=2.0)
+        assert app.conversation.messages == []
+
+
+async def test_compare_with_a_missing_model_says_so(standin, make_app):
+    app = make_app(standin.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        await send(pilot, "/compare why is the sky blue")
+        assert app.prompt.text == "/compare why is the sky blue"
+        assert any("mistral:7b not installed" in t for t in toasts(app))
+
+
+# -- /show and /context -------------------------------------------------------------------------------------
+async def test_show_renders_details_parameters_and_template_as_text(standin, make_app):
+    app = make_app(standin.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        await send(pilot, "/set temperature 0.2")
+        await send(pilot, "/show")
+        await wait_for(lambda: isinstance(app.screen, TextScreen), pilot)
+        text = str(app.screen.query_one("#text-body").render())
+        for part in ("mistral-nemo", "12.2B", "Q4_K_M", "1,024,000 tokens", 'stop', '"[INST]"',
+                     "temperature     0.2", "[AVAILABLE_TOOLS]{{ $.Tools }}[/AVAILABLE_TOOLS]", "Apache License"):
+            assert part in text, part
+        await pilot.press("escape")
+        await send(pilot, "/show llama-none")
+        assert any("/show llama-none" in t and "not installed" in t for t in toasts(app))
+
+
+async def test_context_breakdown_shows_the_draft_under_both_tokenizers(standin, make_app):
+    draft = "日本語のテキストを数えます。Bonjour, comment ça va aujourd'hui ?"
+    app = make_app(standin.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        app.prompt.load_text(draft)
+        await app.cmd_context("")
+        await wait_for(lambda: isinstance(app.screen, BreakdownScreen), pilot)
+        text = str(app.screen.query_one("#breakdown").render())
+        tekken = counter_for("mistral-nemo").count_text(draft)
+        spm = counter_for("mistral:7b").count_text(draft)
+        assert tekken < spm  # Tekken's advantage on non-English text
+        assert f"{tekken:>9,}  Tekken (exact) — mistral-nemo" in text
+        assert f"{spm:>9,}  SentencePiece v3 (exact) — mistral:7b" in text
