@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from nemo_tui.core.sanitize import safe_display
 from nemo_tui.core.export import ExportError, parse_format, render, target_path, write_text
+from nemo_tui.core.sanitize import safe_display
 from nemo_tui.core.store import ChatNotFoundError, HistoryStore, StoreError
 from nemo_tui.settings import load_settings
 
