@@ -90,6 +90,7 @@ class HistoryMixin(StoredChatView):
         if store is None:
             return
         self.session.store = None  # type: ignore[attr-defined]
+        self._drop_if_empty(store)
         messages = self.conversation.messages  # type: ignore[attr-defined]
         last = messages[-1] if messages else None
         try:
@@ -101,6 +102,21 @@ class HistoryMixin(StoredChatView):
             store.close()
 
     # -- switching chats --------------------------------------------------------------------
+    def _drop_if_empty(self, store: HistoryStore | None = None) -> None:
+        """Leaving a chat whose only turn was taken back (the server was away, say): its row
+        holds no message, and an empty chat must not clutter the list or `--continue`."""
+        store = store or self.store
+        conv = self.conversation  # type: ignore[attr-defined]
+        if store is not None and conv.id is not None and not conv.messages:
+            try:
+                store.delete_chat(conv.id)
+            except StoreError:
+                pass
+
+    async def cmd_new(self, args: str) -> None:
+        self._drop_if_empty()
+        await super().cmd_new(args)  # type: ignore[misc]
+
     async def _stop_reply(self) -> None:
         """Cancel a streaming reply and wait until it is saved as stopped."""
         for worker in self.workers.cancel_group(self, "reply"):  # type: ignore[attr-defined]
@@ -112,16 +128,22 @@ class HistoryMixin(StoredChatView):
     async def replace_conversation(self, conv: Conversation) -> None:
         """Show `conv` instead of the current chat (stopping a reply first)."""
         await self._stop_reply()
+        self._drop_if_empty()
         self._generation += 1
         self.conversation = conv  # type: ignore[attr-defined]
         self.session = self._new_session()  # type: ignore[attr-defined]
         self.views.clear()  # type: ignore[attr-defined]
         await self.chat.remove_children()  # type: ignore[attr-defined]
         await self.show_stored_chat()
-        self.status.set(model=conv.model)  # type: ignore[attr-defined]
-        load_tokenizer: Any = getattr(self, "load_tokenizer", None)  # the gauge's, if there
-        if callable(load_tokenizer):
-            load_tokenizer(conv.model)
+        # The model choice's tokenizers (auto mode counts with two), else the gauge's own;
+        # refresh_gauge (called by show_stored_chat) redraws the gauge and the status line.
+        load_routes: Any = getattr(self, "_load_route_tokenizers", None)
+        load_one: Any = getattr(self, "load_tokenizer", None)
+        if callable(load_routes):
+            load_routes()
+        elif callable(load_one):
+            self.status.set(model=conv.model)  # type: ignore[attr-defined]
+            load_one(conv.model)
         self.prompt.focus()  # type: ignore[attr-defined]
 
     async def open_chat(self, chat_id: int, message_id: int | None = None) -> bool:
