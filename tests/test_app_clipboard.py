@@ -125,7 +125,7 @@ async def test_copy_without_reply_or_code(standin, make_app):
     app = make_app(standin.url)
     app.clipboard_local_copy = FakeClipboard()
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause(0.1)
+        await wait_for(lambda: app.screen_stack[0].query_one("#status").state.connection == "online", pilot)
         await run(app, pilot, "/copy")
         assert toasts(app)[-1] == ("Nothing to copy yet: there is no reply in this chat.", "error")
         await chat_once(app, pilot, standin, reply="No code here.")

@@ -17,6 +17,7 @@ from nemo_tui.ui.command_handlers import KEYS
 from nemo_tui.ui.screens.help import HelpScreen
 from nemo_tui.ui.screens.theme_picker import ThemePicker
 from nemo_tui.ui.widgets.chat_view import Note
+from nemo_tui.ui.widgets.status_line import StatusLine
 from tests.conftest import wait_for
 from tests.test_themes import GOOD
 
@@ -39,6 +40,9 @@ def user_theme(tmp_path, filename: str, text: str):
 
 
 async def settle(pilot) -> None:
+    """Let startup finish: connected (so a quick exit does not race the first poll), then idle."""
+    status = pilot.app.screen_stack[0].query_one(StatusLine)
+    await wait_for(lambda: status.state.connection == "online", pilot)
     await pilot.pause(0.1)
 
 
