@@ -93,7 +93,8 @@ class StoredChatView:
         size = self.size  # type: ignore[attr-defined]
         first = max(page, screenful_start(messages, size.width, size.height))
         views = self._stored_views(messages[first:])
-        hidden = [HiddenMessages(messages[:first])] if first else []
+        conv = self.conversation  # type: ignore[attr-defined]
+        hidden = [HiddenMessages(messages[:first], owner=conv)] if first else []
         await self.chat.add(*hidden, *(v for _, v in views))  # type: ignore[attr-defined]
         self._finish_views(views)
         if messages and messages[-1].role == "user":
@@ -140,8 +141,9 @@ class StoredChatView:
         mounted: list[MessageView] = []
         while count > 0:
             async with self.hidden_lock:  # one step at a time: a jump may come in between
-                if control.parent is not chat or not control.messages:
-                    break  # the chat changed meanwhile (/new, another chat, a jump)
+                if (control.parent is not chat or not control.messages
+                        or control.owner is not self.conversation):  # type: ignore[attr-defined]
+                    break  # the chat changed meanwhile (/new, another chat)
                 keep = self._place_keeper(control)
                 views = self._stored_views(control.take(min(STEP, count)))
                 count -= len(views)
@@ -230,7 +232,7 @@ class StoredChatView:
             start = max(0, index - WINDOW_BEFORE)
             before, window, after = held[:start], held[start:start + WINDOW], held[start + WINDOW:]
             views = self._stored_views(window)
-            gap = [HiddenMessages(after, upward=False)] if after else []
+            gap = [HiddenMessages(after, upward=False, owner=control.owner)] if after else []
             await self.chat.mount_all([*(v for _, v in views), *gap], after=control)  # type: ignore[attr-defined]
             self._finish_views(views)
             if before:

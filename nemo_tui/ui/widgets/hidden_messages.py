@@ -32,11 +32,12 @@ class HiddenMessages(Button):
         def control(self) -> HiddenMessages:
             return self.hidden
 
-    def __init__(self, messages: list[Message], *, upward: bool = True) -> None:
+    def __init__(self, messages: list[Message], *, upward: bool = True, owner: object = None) -> None:
         super().__init__(self._label_for(len(messages), upward), compact=True,
                          classes="earlier" if upward else "gap")
         self.messages = messages
         self.upward = upward
+        self.owner = owner  # the conversation the messages belong to
 
     @staticmethod
     def _label_for(count: int, upward: bool) -> Content:
