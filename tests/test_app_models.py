@@ -68,6 +68,14 @@ async def send(pilot, text: str) -> None:
         await pilot.pause(0.05)
 
 
+async def quiet_monitor(app, pilot, monkeypatch) -> None:
+    """Slow the fast polls a test asked for back down before the app closes: a poll running
+    while the screen is torn down fails on the status line (a teardown race in the monitor)."""
+    monkeypatch.setattr(app_module, "POLL_ONLINE", 30.0)
+    monkeypatch.setattr(app_module, "POLL_OFFLINE", 30.0)
+    await pilot.pause(0.6)
+
+
 # -- auto routing ---------------------------------------------------------------------------------
 async def test_auto_mode_routes_short_and_long_prompts_and_keeps_history(with_7b, make_app):
     standin = with_7b
@@ -148,6 +156,36 @@ async def test_model_command_pins_and_auto_returns(with_7b, make_app):
         await send(pilot, "hi")
         assert with_7b.chat_requests[-1]["model"] == "mistral:7b"
         assert any("Auto mode: prompts of up to 64 tokens go to mistral:7b" in n for n in notes(app))
+
+
+async def test_new_chat_starts_in_auto_mode_again(with_7b, make_app):
+    app = make_app(with_7b.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        await send(pilot, "/model mistral:7b")
+        await send(pilot, "/lang ja")
+        assert "mistral:7b (pinned)" in status_text(app) and "reply: 日本語" in status_text(app)
+        await send(pilot, "/new")
+        assert app.conversation.model == "auto" and app.conversation.language == "auto"
+        assert "auto (nemo ↔ 7b)" in status_text(app) and "reply:" not in status_text(app)
+
+
+@pytest.mark.parametrize(
+    "overrides, model, route",
+    [({"model": "mistral:7b"}, "mistral:7b", "pinned"),  # --model naming the fallback: nothing to route
+     ({"auto_route": False}, "mistral-nemo", "pinned"),
+     ({"model": "mistral", "fallback_model": "mistral:7b"}, "mistral", "auto: short prompt → mistral:7b")],
+)
+async def test_settings_decide_a_new_chats_mode(with_7b, make_app, overrides, model, route):
+    app = make_app(with_7b.url, **overrides)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        await send(pilot, "hi")
+        assert with_7b.chat_requests[-1]["model"] == (model if route == "pinned" else "mistral:7b")
+        assert app.conversation.messages[-1].route_reason == route
+        if route != "pinned":
+            await send(pilot, LONG)
+            assert with_7b.chat_requests[-1]["model"] == model
 
 
 async def test_ambiguous_model_name_keeps_the_typed_text(with_7b, make_app):
@@ -282,7 +320,23 @@ async def test_missing_fallback_is_noted_once_offered_and_nemo_answers(standin, 
         await wait_for(lambda: "auto (nemo ↔ 7b)" in status_text(app), pilot)
         await send(pilot, "hi again")
         assert standin.chat_requests[-1]["model"] == "mistral:7b"
+        await quiet_monitor(app, pilot, monkeypatch)
     assert [r.json["model"] for r in standin.requests_to("/api/pull")] == ["mistral:7b"]
+
+
+async def test_pull_command_installs_the_fallback_and_retires_the_offer(standin, make_app):
+    standin.pull_interval = 0.01
+    app = make_app(standin.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await listed(app, pilot)
+        await wait_for(lambda: len(app.query(OfferNote)) == 1, pilot)
+        await send(pilot, "/pull mistral:7b")
+        await wait_for(lambda: isinstance(app.screen, PullScreen), pilot)
+        assert "Pull mistral:7b now?" in str(app.screen.query_one("#pull-status").render())
+        await pilot.click("#pull-go")
+        await wait_for(lambda: not app.query(OfferNote), pilot, timeout=8)
+        assert any("mistral:7b is installed." in n for n in notes(app))
+        assert app.focused is app.prompt
 
 
 async def test_fast_model_removed_mid_chat_falls_back_to_main(with_7b, make_app):
@@ -346,12 +400,16 @@ async def test_status_shows_loaded_models_and_a_partial_gpu_split(standin, make_
         entry = standin.load("mistral-nemo", context_length=8192)
         standin.load("mistral-nemo", size_vram=int(entry["size"] * 0.62), context_length=8192)
         await wait_for(lambda: "GPU 62% / CPU 38%" in app.status.state.gpu, pilot)
-        assert app.status.state.gpu == "nemo GPU 62% / CPU 38% · ctx 8,192"
+        assert app.status.state.gpu == "nemo GPU 62% / CPU 38% 8k ctx"
         assert app.status.state.gpu_warning
-        assert "nemo GPU 62% / CPU 38% · ctx 8,192" in status_text(app)
+        assert "nemo GPU 62% / CPU 38% 8k ctx" in status_text(app)
+        shown = app.status.render()
+        warned = [shown.plain[span.start:span.end] for span in shown.spans if "$warning" in str(span.style)]
+        assert warned == ["nemo GPU 62% / CPU 38% 8k ctx"]  # in the warning colour
         standin.load("mistral-nemo", context_length=4096)
-        await wait_for(lambda: app.status.state.gpu == "nemo GPU 100% · ctx 4,096", pilot)
+        await wait_for(lambda: app.status.state.gpu == "GPU 100%: nemo 4k ctx", pilot)
         assert not app.status.state.gpu_warning
+        await quiet_monitor(app, pilot, monkeypatch)
 
 
 async def test_server_away_keeps_the_app_alive(with_7b, make_app, monkeypatch):
@@ -365,6 +423,7 @@ async def test_server_away_keeps_the_app_alive(with_7b, make_app, monkeypatch):
         await wait_for(lambda: app.status.state.connection == "offline", pilot, timeout=10)
         await send(pilot, "/model mistral:7b")  # switching still works offline
         assert app.conversation.model == "mistral:7b"
+        await quiet_monitor(app, pilot, monkeypatch)
 
 
 # -- /compare -------------------------------------------------------------------------------------------

@@ -165,9 +165,12 @@ def test_gpu_summary():
     assert gpu_summary(None) == ("", False)
     assert gpu_summary([]) == ("no model loaded", False)
     full = {"model": "mistral-nemo:latest", "size": 10, "size_vram": 10, "context_length": 4096}
-    split = {"model": "mistral:7b", "size": 100, "size_vram": 62, "context_length": 32768}
-    assert gpu_summary([full]) == ("nemo GPU 100% · ctx 4,096", False)
-    assert gpu_summary([full, split]) == ("nemo GPU 100% · ctx 4,096, 7b GPU 62% / CPU 38% · ctx 32,768", True)
+    fast = {"model": "mistral:7b", "size": 10, "size_vram": 10, "context_length": 32768}
+    split = {"model": "mistral:7b", "size": 100, "size_vram": 62, "context_length": 5000}
+    assert gpu_summary([full]) == ("GPU 100%: nemo 4k ctx", False)
+    assert gpu_summary([full, fast]) == ("GPU 100%: nemo 4k, 7b 32k ctx", False)
+    assert gpu_summary([full, split]) == ("nemo GPU 100% 4k, 7b GPU 62% / CPU 38% 5,000 ctx", True)
+    assert gpu_summary([{"name": "x", "size": 10, "size_vram": 0}]) == ("x CPU 100%", True)
 
 
 # -- /set ------------------------------------------------------------------------------------------------

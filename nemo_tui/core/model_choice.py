@@ -114,20 +114,31 @@ def placement(entry: Mapping[str, Any]) -> tuple[str, bool]:
     return f"GPU {100 - cpu}% / CPU {cpu}%", True
 
 
+def ctx_label(n: int) -> str:
+    """4096 → '4k', 131072 → '128k', 5000 → '5,000'."""
+    return f"{n // 1024}k" if n >= 1024 and n % 1024 == 0 else f"{n:,}"
+
+
 def gpu_summary(running: list[Mapping[str, Any]] | None) -> tuple[str, bool]:
-    """The status line's view of /api/ps: (text, warn). warn: part of a model is on the CPU."""
+    """The status line's view of /api/ps: (text, warn). warn: part of a model is on the CPU.
+
+    Short, as the status line is: 'GPU 100%: nemo 4k, 7b 32k ctx' when everything is on the
+    GPU (the common case); otherwise each model with its split: 'nemo GPU 62% / CPU 38% 8k ctx'.
+    """
     if running is None:
         return "", False
     if not running:
         return "no model loaded", False
-    parts, warn = [], False
+    rows = []
     for entry in running:
-        where, split = placement(entry)
-        warn = warn or split
         ctx = entry.get("context_length")
         name = short_label(str(entry.get("model") or entry.get("name") or "?"))
-        parts.append(f"{name} {where}" + (f" · ctx {int(ctx):,}" if ctx else ""))
-    return ", ".join(parts), warn
+        rows.append((name, f" {ctx_label(int(ctx))}" if ctx else "", *placement(entry)))
+    suffix = " ctx" if any(ctx for _, ctx, _, _ in rows) else ""
+    if all(where == "GPU 100%" for _, _, where, _ in rows):
+        return "GPU 100%: " + ", ".join(name + ctx for name, ctx, _, _ in rows) + suffix, False
+    text = ", ".join(f"{name} {where}{ctx}" for name, ctx, where, _ in rows) + suffix
+    return text, any(split for _, _, _, split in rows)
 
 
 # -- /set ---------------------------------------------------------------------------------------------

@@ -161,6 +161,7 @@ class ModelCommands:
             self.refresh_gauge()
         self.refresh_model_status()
         await self._note_missing_fallback()
+        await self._retire_offers()
 
     def _poll_facts_now(self) -> None:
         """Fetch the new model's facts now rather than at the next poll."""
@@ -181,6 +182,11 @@ class ModelCommands:
                                  on_cancel=lambda: self.restore_prompt(f"/model {args}", []))
                 return
             await self.pin_model(name)
+
+    async def cmd_new(self, args: str) -> None:
+        await super().cmd_new(args)  # type: ignore[misc]
+        self._load_route_tokenizers()
+        self.refresh_gauge()  # and the status line: the new chat's mode and language
 
     async def cmd_models(self, args: str) -> None:
         await self.action_pick_model()
@@ -266,6 +272,7 @@ class ModelCommands:
             self._poll_facts_now()
             self.refresh_gauge()
             await self.show_note(f"{model} is installed.")
+            await self._retire_offers()
             if then is not None:
                 await then()
 
@@ -291,14 +298,17 @@ class ModelCommands:
         await chat.add(OfferNote(text, f"Pull {fast}", fast))
 
     async def on_offer_note_taken(self, event: OfferNote.Taken) -> None:
-        offer = event.offer
+        self._offer_pull(event.offer.key, reason=f"Auto mode sends short prompts to {event.offer.key}.")
 
-        async def done() -> None:
-            await offer.remove()
-            self.refresh_model_status()
-
-        self._offer_pull(offer.key, then=done,
-                         reason=f"Auto mode sends short prompts to {offer.key}.")
+    async def _retire_offers(self) -> None:
+        """Offers to pull a model that is installed now leave the chat."""
+        try:
+            offers = list(self.chat.query(OfferNote))
+        except Exception:  # noqa: BLE001 - shutting down
+            return
+        for offer in offers:
+            if canonical_model(offer.key) in (self.installed or set()):
+                await offer.remove()
 
     def reroute_missing(self, model: str, prompt: str, attachments: list[Attachment]) -> bool:
         """Auto mode's fast model gave 404: send the turn to the main model instead.
