@@ -31,6 +31,8 @@ def app_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="config file to read instead of the default one")
     p.add_argument("--config-path", action="store_true", help="print the config file's path and exit")
     p.add_argument("--print-config", action="store_true", help="print the merged settings and exit")
+    p.add_argument("--attach", action="append", default=[], metavar="PATH",
+                   help="attach a file, folder or glob to the first message (repeatable)")
     return p
 
 
@@ -62,6 +64,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from nemo_tui.ui.factory import build_app
 
-    app = build_app(settings, warnings=warnings)
+    app = build_app(settings, warnings=warnings, attach=ns.attach)
     app.run(mouse=settings.mouse)
     return app.return_code or 0

@@ -19,12 +19,14 @@ from nemo_tui.core.languages import language_instruction
 from nemo_tui.core.router import Route, canonical_model
 from nemo_tui.ui import gc_policy
 from nemo_tui.ui.command_handlers import CommandHandlers, build_registry
+from nemo_tui.ui.commands_attach import AttachCommands
 from nemo_tui.ui.commands_chat import ChatSettingsCommands
 from nemo_tui.ui.commands_context import ContextCommands
 from nemo_tui.ui.commands_look import LookCommands
 from nemo_tui.ui.commands_models import ModelCommands
 from nemo_tui.ui.screens.pull import PullScreen
 from nemo_tui.ui.session import ChatSession
+from nemo_tui.ui.widgets.attachments_bar import AttachmentsBar
 from nemo_tui.ui.widgets.chat_view import ChatView
 from nemo_tui.ui.widgets.gauge import Gauge
 from nemo_tui.ui.widgets.message import MessageView
@@ -35,8 +37,8 @@ POLL_ONLINE = 5.0
 POLL_OFFLINE = 2.0
 
 
-class NemoApp(LookCommands, ModelCommands, ChatSettingsCommands, ContextCommands, CommandHandlers,
-              App[None]):
+class NemoApp(LookCommands, ModelCommands, AttachCommands, ChatSettingsCommands, ContextCommands,
+              CommandHandlers, App[None]):
     TITLE = "nemo-tui"
     AUTO_FOCUS = "PromptInput"
     CSS = """
@@ -96,6 +98,7 @@ class NemoApp(LookCommands, ModelCommands, ChatSettingsCommands, ContextCommands
         yield StatusLine(StatusState(host=self.settings.host, model=self.conversation.model), id="status")
         yield ChatView(id="chat")
         yield Gauge(id="gauge")
+        yield AttachmentsBar(id="attachments")
         yield PromptInput(id="prompt")
         yield Footer()
 
@@ -139,7 +142,8 @@ class NemoApp(LookCommands, ModelCommands, ChatSettingsCommands, ContextCommands
                 header += f"  (+{len(message.attachments)} attached)"
         else:
             header = message.model or "assistant"
-        view = MessageView(message.role, header, message.content, streaming=streaming)
+        view = MessageView(message.role, header, message.content, streaming=streaming,
+                           attachments=message.attachments)
         self.views[id(message)] = view
         await self.chat.add(view)
         if message.role == "assistant" and not streaming and message.status != "complete":
@@ -243,6 +247,8 @@ class NemoApp(LookCommands, ModelCommands, ChatSettingsCommands, ContextCommands
     def action_stop(self) -> None:
         if self.session.running:
             self.workers.cancel_group(self, "reply")
+        else:
+            self.cancel_attach()
 
     async def action_retry(self) -> None:
         if self.session.running:

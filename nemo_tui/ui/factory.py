@@ -7,7 +7,10 @@ from typing import Any
 from nemo_tui.ui.app import NemoApp
 
 
-def build_app(settings: Any, warnings: list[str] | None = None) -> NemoApp:
+def build_app(
+    settings: Any, warnings: list[str] | None = None, attach: list[str] | None = None
+) -> NemoApp:
     app = NemoApp(settings)
     app.startup_warnings = list(warnings or [])
+    app.startup_attach = tuple(attach or ())  # read in a thread once the app is up
     return app

@@ -11,14 +11,17 @@ output and file contents are data, never markup or terminal escapes.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Markdown, Static
 
+from nemo_tui.ui.widgets.attached_files import AttachedFiles
 from nemo_tui.ui.widgets.reply_markdown import ReplyMarkdown
 
+from nemo_tui.core.conversation import Attachment
 from nemo_tui.core.sanitize import safe_display
 from nemo_tui.core.stream_split import StreamSplitter, Unit
 
@@ -60,11 +63,13 @@ class MessageView(Vertical):
     MessageView > .msg-footer.stopped { color: $warning; }
     """
 
-    def __init__(self, role: str, header: str, text: str = "", *, streaming: bool = False) -> None:
+    def __init__(self, role: str, header: str, text: str = "", *, streaming: bool = False,
+                 attachments: Sequence[Attachment] = ()) -> None:
         super().__init__(classes=role)
         self.role = role
         self._header_text = header
         self._initial = text
+        self._attachments = list(attachments)  # a compact line each (attached_files.py)
         self._streaming = streaming
         self._splitter = StreamSplitter()
         self._segment: Markdown | None = None  # the segment flow text is appended to
@@ -79,6 +84,8 @@ class MessageView(Vertical):
 
     def compose(self):
         yield Static(Content(self._header_text), classes="msg-header")
+        if self._attachments:
+            yield AttachedFiles(self._attachments)
         yield self.markdown
         yield self.tail
         yield self.footer
