@@ -33,6 +33,11 @@ def app_parser() -> argparse.ArgumentParser:
     p.add_argument("--print-config", action="store_true", help="print the merged settings and exit")
     p.add_argument("--attach", action="append", default=[], metavar="PATH",
                    help="attach a file, folder or glob to the first message (repeatable)")
+    chat = p.add_mutually_exclusive_group()
+    chat.add_argument("-c", "--continue", dest="resume", action="store_const", const="last",
+                      help="continue the most recent chat")
+    chat.add_argument("--chat", dest="resume", type=int, metavar="ID",
+                      help="open the saved chat ID (Ctrl+L in the app lists them)")
     return p
 
 
@@ -64,6 +69,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from nemo_tui.ui.factory import build_app
 
-    app = build_app(settings, warnings=warnings, attach=ns.attach)
+    app = build_app(settings, warnings=warnings, resume=ns.resume, attach=ns.attach)
     app.run(mouse=settings.mouse)
     return app.return_code or 0

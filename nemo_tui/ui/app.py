@@ -22,6 +22,7 @@ from nemo_tui.ui.command_handlers import CommandHandlers, build_registry
 from nemo_tui.ui.commands_attach import AttachCommands
 from nemo_tui.ui.commands_chat import ChatSettingsCommands
 from nemo_tui.ui.commands_context import ContextCommands
+from nemo_tui.ui.commands_history import HistoryCommands
 from nemo_tui.ui.commands_look import LookCommands
 from nemo_tui.ui.commands_models import ModelCommands
 from nemo_tui.ui.screens.pull import PullScreen
@@ -37,8 +38,8 @@ POLL_ONLINE = 5.0
 POLL_OFFLINE = 2.0
 
 
-class NemoApp(LookCommands, ModelCommands, AttachCommands, ChatSettingsCommands, ContextCommands,
-              CommandHandlers, App[None]):
+class NemoApp(HistoryCommands, LookCommands, ModelCommands, AttachCommands, ChatSettingsCommands,
+              ContextCommands, CommandHandlers, App[None]):
     TITLE = "nemo-tui"
     AUTO_FOCUS = "PromptInput"
     CSS = """
@@ -50,6 +51,7 @@ class NemoApp(LookCommands, ModelCommands, AttachCommands, ChatSettingsCommands,
         Binding("ctrl+r", "retry", "Retry", id="retry"),
         Binding("ctrl+n", "new_chat", "New", id="new"),
         Binding("f1", "help", "Help", id="help"),
+        Binding("ctrl+l", "chats", "Chats", id="chats"),
         Binding("ctrl+o", "copy_reply", "Copy", id="copy"),
         Binding("ctrl+t", "pick_theme", "Theme", id="theme", show=False),
         Binding("ctrl+up", "focus_message(-1)", "Messages", id="messages", show=False),
@@ -59,12 +61,13 @@ class NemoApp(LookCommands, ModelCommands, AttachCommands, ChatSettingsCommands,
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Any, resume: int | str | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.registry = build_registry(type(self))
         self.backend = OllamaBackend(settings.host, settings.request_timeout)
-        self.conversation = self._new_conversation()
+        self.store = self._open_history()  # resume: None, "last" or a chat id
+        self.conversation = self._resumed_conversation(resume) or self._new_conversation()
         self.session = self._new_session()
         self.installed: set[str] | None = None
         self.server_version: str | None = None
@@ -91,7 +94,7 @@ class NemoApp(LookCommands, ModelCommands, AttachCommands, ChatSettingsCommands,
         return ChatSession(
             self.conversation, self.backend, self,
             route=self.route_turn, request_extras=self.request_extras,
-            predict_tokens=self.predict_prompt_tokens,
+            predict_tokens=self.predict_prompt_tokens, store=self.store,
         )
 
     def compose(self) -> ComposeResult:

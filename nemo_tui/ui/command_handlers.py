@@ -13,6 +13,7 @@ KEYS = [
     ("Esc", "stop the reply (the partial reply is kept)"),
     ("Ctrl+R", "retry the last turn"),
     ("Ctrl+N", "new chat"),
+    ("Ctrl+L", "saved chats: Enter opens, r renames, d deletes (/search finds text)"),
     ("Ctrl+O", "copy the last reply (/copy code N: a code block)"),
     ("Ctrl+T", "pick a theme (saved to the config file)"),
     ("Ctrl+G", "pick the model for this chat, or auto mode (/model)"),

@@ -81,6 +81,14 @@ class HistoryMixin(StoredChatView):
         for kind, text in notes:
             await self.show_note(text, kind)  # type: ignore[attr-defined]
 
+    async def _shutdown(self) -> None:
+        """Before Textual takes the screens down, stop a streaming reply: it is saved as
+        stopped with all that arrived, and does not touch widgets that are gone.
+        (Textual's own shutdown step; if it is ever renamed, on_unmount still saves.)"""
+        if self.session.running:  # type: ignore[attr-defined]
+            await self._stop_reply()
+        await super()._shutdown()  # type: ignore[misc]
+
     async def on_unmount(self) -> None:
         """Save a reply cut off by quitting (as interrupted), then close the store.
 

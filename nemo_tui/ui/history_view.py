@@ -109,7 +109,8 @@ class StoredChatView:
     def _stored_views(self, messages: list[Message]) -> list[tuple[Message, MessageView]]:
         out = []
         for message in messages:
-            view = MessageView(message.role, header_for(message), message.content)
+            view = MessageView(message.role, header_for(message), message.content,
+                               attachments=message.attachments)
             self.views[id(message)] = view  # type: ignore[attr-defined]
             out.append((message, view))
         return out
@@ -139,12 +140,12 @@ class StoredChatView:
                      else len(held) - page_start(held[::-1], len(held)))
         chat = self.chat  # type: ignore[attr-defined]
         mounted: list[MessageView] = []
+        keep = self._place_keeper(control)  # what is on screen now stays where it is
         while count > 0:
             async with self.hidden_lock:  # one step at a time: a jump may come in between
                 if (control.parent is not chat or not control.messages
                         or control.owner is not self.conversation):  # type: ignore[attr-defined]
                     break  # the chat changed meanwhile (/new, another chat)
-                keep = self._place_keeper(control)
                 views = self._stored_views(control.take(min(STEP, count)))
                 count -= len(views)
                 new = [v for _, v in views]
@@ -197,7 +198,7 @@ class StoredChatView:
     def _restore_place(self, widget, offset: int) -> None:  # type: ignore[no-untyped-def]
         chat = self.chat  # type: ignore[attr-defined]
         if widget.parent is chat:
-            chat.scroll_to(y=widget.virtual_region.y - offset, animate=False)
+            chat.scroll_to(y=widget.virtual_region.y - offset, animate=False, immediate=True)
 
     async def show_message_of(self, message_id: int) -> bool:
         """Bring a message of this chat on screen, mounting what it needs, and mark it."""
