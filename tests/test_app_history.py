@@ -53,11 +53,15 @@ def notes(app, kind: str | None = None) -> list[str]:
 
 
 def record_notifications(app) -> list[str]:
+    """What the app notifies, as the user reads it (markup applied unless markup=False)."""
+    from textual.content import Content
+
     seen: list[str] = []
     original = app.notify
 
     def notify(message, *args, **kwargs):
-        seen.append(str(message))
+        markup = kwargs.get("markup", True)
+        seen.append(Content.from_markup(message).plain if markup else str(message))
         return original(message, *args, **kwargs)
 
     app.notify = notify

@@ -180,6 +180,7 @@ async def test_export_markdown_and_json(standin, make_settings, tmp_path, monkey
         await send(pilot, f"/export {tmp_path}/out.json")
         await send(pilot, f"/export '{tmp_path}/with space' --format json")
         await send(pilot, f"/export {tmp_path}/missing/dir/x.md")
+        await send(pilot, f"/export {tmp_path}/[x]/[/]y.md")  # brackets are shown as typed
         await send(pilot, "/export x.md --format pdf")
         await pilot.pause()
         assert app.prompt.text == "/export x.md --format pdf"  # kept to fix
@@ -196,6 +197,7 @@ async def test_export_markdown_and_json(standin, make_settings, tmp_path, monkey
     assert json.loads((tmp_path / "with space").read_text())["chat"]["id"] == chat_id
     assert any("missing/dir" in s and "does not exist" in s for s in seen)
     assert any("Unknown export format 'pdf'" in s for s in seen)
+    assert any(f"{tmp_path}/[x]/[/]y.md" in s for s in seen)
     assert not (tmp_path / "x.md").exists()
 
 

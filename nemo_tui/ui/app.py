@@ -222,14 +222,14 @@ class NemoApp(HistoryCommands, LookCommands, ModelCommands, AttachCommands, Chat
         try:
             command, args = self.registry.parse(text)
         except CommandError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)  # may quote what was typed
             return  # the typed text stays in the prompt to fix
         self.prompt.remember(text)
         self.prompt.load_text("")
         try:
             await getattr(self, command.handler)(args)
         except CommandError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
+            self.notify(str(exc), severity="error", timeout=8, markup=False)
             self.restore_prompt(text, [])
 
     def _start_turn(self, text: str, attachments: list[Attachment]) -> None:
