@@ -234,7 +234,7 @@ async def test_odd_but_attachable_files(standin, make_app, here):
         await wait_for(lambda: not app.session.running and app.conversation.messages[-1].role == "assistant", pilot)
         line = user_views(app)[-1].query(AttachedFileLine)[1]
         await pilot.click(line)
-        await pilot.pause(0.1)
+        await wait_for(lambda: line.body is not None, pilot)
         shown = str(line.body.render())
         assert "[bold red]not markup[/]" in shown and "␛]52;c;SGVsbG8=␇" in shown and "\x1b" not in shown
         assert "\x1b" not in app.export_screenshot()

@@ -33,3 +33,12 @@ def describe_stats(stats: dict[str, Any], first_token_s: float | None = None) ->
     if stats.get("done_reason") == "length":
         parts.append("cut off at num_predict")
     return " · ".join(parts)
+
+
+def reply_label(model: str | None, route_reason: str | None) -> str:
+    """'mistral-nemo · pinned'; an auto reason ('auto: short prompt → mistral:7b') names the
+    model itself."""
+    reason = route_reason or ""
+    if "→" in reason:
+        return reason
+    return " · ".join(p for p in (model, reason) if p)

@@ -6,8 +6,9 @@ import asyncio
 from typing import Any
 
 from textual import work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, ScreenStackError, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -108,26 +109,34 @@ class NemoApp(HistoryCommands, LookCommands, ModelCommands, AttachCommands, Chat
     async def on_mount(self) -> None:
         for warning in self.startup_warnings:
             await self.show_note(warning, "warning")
+        self.refresh_gauge()
+        # The first frame comes first: the ollama client and the tokenizer load after it.
+        self.call_after_refresh(self._start_background)
+        self.set_timer(0.5, gc_policy.checkpoint)
+
+    def _main_screen(self) -> Screen:
+        """The chat screen, even while a dialog is on top."""
+        return self.screen_stack[0] if self.screen_stack else self.screen
+
+    def _start_background(self) -> None:
         self._monitor_connection()
         self.load_tokenizer(self.conversation.model)
-        self.refresh_gauge()
-        self.set_timer(0.5, gc_policy.checkpoint)
 
     @property
     def status(self) -> StatusLine:
-        return self.query_one("#status", StatusLine)
+        return self._main_screen().query_one("#status", StatusLine)
 
     @property
     def chat(self) -> ChatView:
-        return self.query_one("#chat", ChatView)
+        return self._main_screen().query_one("#chat", ChatView)
 
     @property
     def prompt(self) -> PromptInput:
-        return self.query_one("#prompt", PromptInput)
+        return self._main_screen().query_one("#prompt", PromptInput)
 
     @property
     def gauge(self) -> Gauge:
-        return self.query_one("#gauge", Gauge)
+        return self._main_screen().query_one("#gauge", Gauge)
 
     # -- what a request carries --------------------------------------------------------------
     # route_turn(text, attachments) → Route: ModelCommands (auto routing or the pinned model)
@@ -188,8 +197,11 @@ class NemoApp(HistoryCommands, LookCommands, ModelCommands, AttachCommands, Chat
         self.push_screen(PullScreen(self.backend, model), after)
 
     def turn_finished(self, message: Message) -> None:
-        self.prompt.focus()
-        self.check_prediction(message)
+        try:
+            self.prompt.focus()
+            self.check_prediction(message)
+        except (NoMatches, ScreenStackError):
+            return  # the app is closing
         self.refresh_gauge()
 
     # -- input ------------------------------------------------------------------------------
@@ -293,7 +305,14 @@ class NemoApp(HistoryCommands, LookCommands, ModelCommands, AttachCommands, Chat
     @work(group="monitor", exclusive=True)
     async def _monitor_connection(self) -> None:
         """Check the server now and then; never crash when it is away."""
+        try:
+            await self._monitor_loop()
+        except (NoMatches, ScreenStackError):
+            pass  # the app is closing while a check was under way
+
+    async def _monitor_loop(self) -> None:
         warned = False
+        await self.backend.warm_up()
         while True:
             try:
                 version = await self.backend.version()
@@ -304,7 +323,7 @@ class NemoApp(HistoryCommands, LookCommands, ModelCommands, AttachCommands, Chat
                 if not warned:
                     warned = True
                     await self.show_note(classify(exc, self.backend.host).message, "error")
-                self.status.set(connection="offline")
+                self._set_status(connection="offline")
                 await asyncio.sleep(POLL_OFFLINE)
                 continue
             if warned:
@@ -312,9 +331,18 @@ class NemoApp(HistoryCommands, LookCommands, ModelCommands, AttachCommands, Chat
                 await self.show_note(f"Connected to Ollama {version} at {self.backend.host}.", "info")
             self.server_version = version
             self.installed = {canonical_model(m.get("model") or m.get("name") or "") for m in models}
-            self.status.set(connection="online", server_version=version)
+            if not self._set_status(connection="online", server_version=version):
+                return  # the screen is gone: the app is closing
             await self.refresh_model_facts(version, models)
             await asyncio.sleep(POLL_ONLINE)
+
+    def _set_status(self, **changes: Any) -> bool:
+        """Update the status line; False when it no longer exists (the app is closing)."""
+        try:
+            self.status.set(**changes)
+        except (NoMatches, ScreenStackError):
+            return False
+        return True
 
     async def on_unmount(self) -> None:
         try:

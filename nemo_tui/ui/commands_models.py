@@ -91,6 +91,11 @@ class ModelCommands:
         ctx = accountant.num_ctx(fast, conv.num_ctx).value
         if not counter.ready:
             return Turn(None, bool(attachments), None, ctx)
+        if attachments:
+            return Turn(None, True, None, ctx)  # goes to the main model: no need to count
+        new_tokens = counter.count_text(text)
+        if new_tokens > self.route_rules().short_prompt_tokens:
+            return Turn(new_tokens, False, None, ctx)  # too long already: skip the full count
         last = conv.messages[-1] if conv.messages else None
         # While sending, the new message is already the chat's last one; for the gauge it is not.
         sent = last is not None and last.role == "user" and last.content == text and last.attachments == attachments
@@ -98,7 +103,7 @@ class ModelCommands:
         messages = conv.request_messages(language_instruction(conv.language), extra=extra)
         reserve = int((conv.options or {}).get("num_predict") or 0) or accountant.reply_reserve
         total = counter.count_request(messages) + max(reserve, 0) if messages else 0
-        return Turn(counter.count_text(text), bool(attachments), total, ctx)
+        return Turn(new_tokens, False, total, ctx)
 
     def route_turn(self, text: str, attachments: list[Attachment]) -> Route:
         """The model for a turn with this text (the session's router and the gauge's)."""

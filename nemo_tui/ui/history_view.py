@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 
 from nemo_tui.core.conversation import Message
-from nemo_tui.core.stats import describe_stats
+from nemo_tui.core.stats import describe_stats, reply_label
 from nemo_tui.ui.widgets.hidden_messages import HiddenMessages
 from nemo_tui.ui.widgets.message import MessageView
 
@@ -59,7 +59,7 @@ def footer_for(message: Message, is_last: bool) -> tuple[str, str]:
     """The footer a stored reply gets: its figures, or what became of it; and its kind."""
     if message.role != "assistant":
         return "", ""
-    label = " · ".join(p for p in (message.model, message.route_reason) if p)
+    label = reply_label(message.model, message.route_reason)
     if message.status == "complete":
         figures = describe_stats(message.stats, message.stats.get("first_token_s"))
         return " · ".join(p for p in (label, figures) if p), ""

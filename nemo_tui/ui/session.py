@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from nemo_tui.core.backend import Done, Failed, OllamaBackend, Token
 from nemo_tui.core.conversation import Attachment, Conversation, Message
 from nemo_tui.core.router import Route
-from nemo_tui.core.stats import describe_stats
+from nemo_tui.core.stats import describe_stats, reply_label
 
 SAVE_INTERVAL = 1.0  # seconds between incremental saves of a streaming reply
 
@@ -169,7 +169,7 @@ class ChatSession:
             await self._end_failed(reply, user, view, outcome or Failed("dropped", "The reply ended early."))
 
     def _footer(self, reply: Message, figures: str) -> str:
-        label = f"{reply.model} · {reply.route_reason}" if reply.route_reason else reply.model or ""
+        label = reply_label(reply.model, reply.route_reason)
         return " · ".join(p for p in (label, figures) if p)
 
     async def _end_stopped(self, reply: Message, user: Message, view: ReplyView) -> None:
