@@ -10,7 +10,7 @@ from nemo_tui.ui.screens.breakdown import BreakdownScreen
 from nemo_tui.ui.screens.choice import ChoiceScreen
 from nemo_tui.ui.screens.compare import CompareScreen
 from nemo_tui.ui.screens.system_prompt import SystemPromptScreen
-from nemo_tui.ui.screens.text_view import TextScreen
+from nemo_tui.ui.screens.text_screen import TextScreen
 from tests.conftest import wait_for
 from tests.model_helpers import footer, listed, send, status_text, toasts, tokenizers, with_7b  # noqa: F401
 

@@ -14,7 +14,8 @@ from nemo_tui.core.languages import LANGUAGES, Language, find_language
 from nemo_tui.core.model_choice import OPTIONS, OptionError, parse_option
 from nemo_tui.ui.screens.choice import ChoiceScreen
 from nemo_tui.ui.screens.system_prompt import SystemPromptScreen
-from nemo_tui.ui.screens.text_view import TextScreen, show_text
+from nemo_tui.ui.screens.text_screen import TextScreen
+from nemo_tui.ui.screens.text_view import show_text
 
 SET_USAGE = ("/set NAME VALUE with NAME one of " + ", ".join(OPTIONS)
              + " (like `ollama run`); /set NAME default unsets it")

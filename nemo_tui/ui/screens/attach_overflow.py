@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
@@ -22,8 +22,8 @@ class AttachOverflowScreen(ModalScreen[str | None]):
     AttachOverflowScreen > Vertical {
         width: 100; max-width: 100%; height: auto; border: round $warning; background: $surface; padding: 1 2;
     }
-    AttachOverflowScreen Horizontal { height: auto; margin-top: 1; }
-    AttachOverflowScreen Button { margin-right: 2; }
+    AttachOverflowScreen .choices { height: auto; margin-top: 1; }
+    AttachOverflowScreen .choices Button { width: 100%; margin: 0 0 1 0; }
     AttachOverflowScreen .hint { color: $text-muted; margin-top: 1; }
     """
 
@@ -36,11 +36,11 @@ class AttachOverflowScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Content(safe_display(self._text)), markup=False, id="attach-overflow-text")
-            with Horizontal():
+            with Vertical(classes="choices"):
                 if self._raise_label:
-                    yield Button(self._raise_label, id="raise", variant="primary")
-                yield Button(self._drop_label, id="drop", variant="warning")
-                yield Button("Keep them", id="keep")
+                    yield Button(self._raise_label, id="raise", variant="primary", compact=True)
+                yield Button(self._drop_label, id="drop", variant="warning", compact=True)
+                yield Button("Keep them", id="keep", compact=True)
             yield Static("Tab selects a button · Esc keeps the files", classes="hint")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
-from textual.widgets import Static
 
 from nemo_tui.core.accounting import Accounting
 from nemo_tui.core.context import format_bytes
 from nemo_tui.core.sanitize import safe_display
+from nemo_tui.ui.screens.text_screen import TextScreen
 
 
 def breakdown_text(acc: Accounting, comparison: list[tuple[str, int | None]] | None = None) -> Content:
@@ -64,23 +60,5 @@ def breakdown_text(acc: Accounting, comparison: list[tuple[str, int | None]] | N
     return Content.assemble(*out)
 
 
-class BreakdownScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q", "close", "Close")]
-    DEFAULT_CSS = """
-    BreakdownScreen { align: center middle; }
-    BreakdownScreen > VerticalScroll {
-        width: 90%; max-width: 110; height: 85%; border: round $primary; background: $surface;
-        padding: 1 2;
-    }
-    """
-
-    def __init__(self, body: Content) -> None:
-        super().__init__()
-        self._body = body
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield Static(self._body, markup=False, id="breakdown")
-
-    def action_close(self) -> None:
-        self.dismiss(None)
+class BreakdownScreen(TextScreen):
+    BODY_ID = "breakdown"

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Static
 from textual.content import Content
 
 from nemo_tui.core.commands import CommandRegistry
+from nemo_tui.ui.screens.text_screen import TextScreen
 
 
 def help_text(registry: CommandRegistry, keys: list[tuple[str, str]]) -> Content:
@@ -25,23 +22,5 @@ def help_text(registry: CommandRegistry, keys: list[tuple[str, str]]) -> Content
     return Content.assemble(*lines)
 
 
-class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll {
-        width: 90%; max-width: 100; height: 80%; border: round $primary; background: $surface;
-        padding: 1 2;
-    }
-    """
-
-    def __init__(self, body: Content) -> None:
-        super().__init__()
-        self._body = body
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield Static(self._body, markup=False)
-
-    def action_dismiss(self) -> None:  # type: ignore[override]
-        self.dismiss(None)
+class HelpScreen(TextScreen):
+    BINDINGS = [Binding("f1", "close", "Close", id="help-close")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
@@ -19,8 +19,8 @@ class OverflowScreen(ModalScreen[str | None]):
     OverflowScreen > Vertical {
         width: 80; height: auto; border: round $warning; background: $surface; padding: 1 2;
     }
-    OverflowScreen Horizontal { height: auto; margin-top: 1; }
-    OverflowScreen Button { margin-right: 2; }
+    OverflowScreen .choices { height: auto; margin-top: 1; }
+    OverflowScreen .choices Button { width: 100%; margin: 0 0 1 0; }
     """
 
     def __init__(self, text: str, raise_label: str | None) -> None:
@@ -31,11 +31,11 @@ class OverflowScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Content(self._text), markup=False)
-            with Horizontal():
+            with Vertical(classes="choices"):
                 if self._raise_label:
-                    yield Button(self._raise_label, id="raise", variant="primary")
-                yield Button("Send anyway (Ollama drops the oldest)", id="send", variant="warning")
-                yield Button("Cancel", id="cancel")
+                    yield Button(self._raise_label, id="raise", variant="primary", compact=True)
+                yield Button("Send anyway (Ollama drops the oldest)", id="send", variant="warning", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query(Button).first().focus()

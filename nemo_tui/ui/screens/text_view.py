@@ -1,15 +1,10 @@
-"""A scrolling read-only text dialog (/show). The body is Content: server text stays data."""
+"""/show: a model's details as plain text (server text stays data)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
-from textual.widgets import Static
 
 from nemo_tui.core.context import model_info_of, training_context
 from nemo_tui.core.sanitize import safe_display
@@ -50,25 +45,3 @@ def show_text(model: str, show: dict[str, Any], options: dict[str, Any]) -> Cont
     if license_text:
         out += _block("License", license_text.splitlines()[0])
     return Content.assemble(*out)
-
-
-class TextScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q", "close", "Close", id="text-close")]
-    DEFAULT_CSS = """
-    TextScreen { align: center middle; }
-    TextScreen > VerticalScroll {
-        width: 90%; max-width: 110; height: 85%; border: round $primary; background: $surface;
-        padding: 1 2;
-    }
-    """
-
-    def __init__(self, body: Content) -> None:
-        super().__init__()
-        self._body = body
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield Static(self._body, markup=False, id="text-body")
-
-    def action_close(self) -> None:
-        self.dismiss(None)

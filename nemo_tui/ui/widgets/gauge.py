@@ -65,9 +65,9 @@ def describe(accounting: Accounting, width: int = 120) -> Content:
     approx = "" if accounting.exact else "≈"
     level = budget.level
     parts: list[Content | str] = [
-        "▕", bar(accounting), "▏ ",
-        Content.styled(f"{approx}{budget.total:,} / {budget.num_ctx:,} tokens ({budget.fraction:.0%})",
-                       LEVEL_STYLE[level]),
+        "▕", bar(accounting, BAR_WIDTH if width >= 100 else BAR_WIDTH // 2), "▏ ",
+        Content.styled(f"{approx}{budget.total:,} / {budget.num_ctx:,}{' tokens' if width >= 100 else ''}"
+                       f" ({budget.fraction:.0%})", LEVEL_STYLE[level]),
     ]
     if level == "over":
         parts.append(Content.styled(f" over by {budget.overflow_by:,}", LEVEL_STYLE["over"]))
