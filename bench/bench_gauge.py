@@ -14,6 +14,7 @@ import asyncio
 import statistics
 import tempfile
 import time
+from pathlib import Path
 
 from _common import median
 
@@ -36,7 +37,7 @@ def history(n: int = 100) -> list[Message]:
 
 
 async def run_once(url: str, tmp: str) -> tuple[list[float], float]:
-    app = build_app(Settings(host=url, data_dir=f"{tmp}/d", config_path=f"{tmp}/c.toml"))
+    app = build_app(Settings(host=url, data_dir=Path(tmp) / "d", config_path=Path(tmp) / "c.toml"))
     async with app.run_test(size=(120, 40)) as pilot:
         app.conversation.messages = history()
         while not (app.gauge.accounting and app.gauge.accounting.ready):

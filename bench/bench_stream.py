@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from pathlib import Path
 
 from _common import fmt_runs, median
 
@@ -34,7 +35,7 @@ async def bare_drain(url: str) -> float:
 
 async def app_render(url: str, tmpdir: str) -> tuple[float, float]:
     """Seconds from Enter until the reply is fully rendered, and the worst event-loop stall."""
-    settings = Settings(host=url, data_dir=f"{tmpdir}/data", config_path=f"{tmpdir}/c.toml")
+    settings = Settings(host=url, data_dir=Path(tmpdir) / "data", config_path=Path(tmpdir) / "c.toml")
     app = build_app(settings)
     worst = 0.0
     async with app.run_test(size=(120, 40)) as pilot:

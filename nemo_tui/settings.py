@@ -138,6 +138,12 @@ class Settings:
         default=None, metadata=_meta("int?", "max reply tokens (-1: no limit)", min=-2)
     )
     mouse: bool = field(default=True, metadata=_meta("bool", "enable mouse support"))
+    attach_max_mb: float = field(
+        default=20.0, metadata=_meta("float", "most MB one /attach reads", min_exclusive=0)
+    )
+    attach_max_files: int = field(
+        default=2000, metadata=_meta("int", "most files one /attach reads", min=1)
+    )
 
 
 _FIELDS = {f.name: f for f in fields(Settings)}

@@ -472,6 +472,31 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, data, "application/json; charset=utf-8")
 
 
+_TEKKEN: list[Any] = []
+
+
+def tekken_prompt_count(request: dict) -> int:
+    """prompt_eval_count as Ollama computes it for a Mistral model (no truncation): the length of
+    mistral-common's encoding of the request with Nemo's tokenizer (loaded once, offline)."""
+    from mistral_common.protocol.instruct.messages import AssistantMessage, SystemMessage, UserMessage
+    from mistral_common.protocol.instruct.request import ChatCompletionRequest
+
+    if not _TEKKEN:
+        import os
+
+        import mistral_common
+        from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
+
+        path = os.path.join(os.path.dirname(mistral_common.__file__), "data", "tekken_240718.json")
+        _TEKKEN.append(MistralTokenizer.from_file(path))
+    kinds = {"system": SystemMessage, "user": UserMessage, "assistant": AssistantMessage}
+    messages = [kinds[m["role"]](content=m.get("content") or "") for m in request.get("messages") or []]
+    try:
+        return len(_TEKKEN[0].encode_chat_completion(ChatCompletionRequest(messages=messages)).tokens)
+    except Exception:  # noqa: BLE001 - shapes mistral-common rejects: fall back to words
+        return sum(len(str(m.get("content") or "").split()) for m in request.get("messages") or [])
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m tests.standin", description="Ollama API stand-in")
     ap.add_argument("--port", type=int, default=11500)
@@ -479,6 +504,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--first-token-delay", type=float, default=0.0)
     ap.add_argument("--long-reply", action="store_true", help="answer with a ~2000-chunk Markdown reply")
     ap.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    ap.add_argument("--word-counts", action="store_true",
+                    help="report prompt_eval_count as a word count instead of Tekken's exact count")
     args = ap.parse_args(argv)
     st = OllamaStandin(port=args.port)
     st.chunks_per_second = args.chunks_per_second
@@ -486,6 +513,8 @@ def main(argv: list[str] | None = None) -> None:
     st.verbose = args.verbose
     if args.long_reply:
         st.chunks = long_markdown_reply()
+    if not args.word_counts:
+        st.prompt_eval_count = tekken_prompt_count
     st.start()
     print(f"Ollama stand-in listening on {st.url}  (OLLAMA_HOST={st.url}); Ctrl+C to stop", flush=True)
     try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from nemo_tui.core.attachments import AttachLimits
 from nemo_tui.ui.screens.attach_overflow import AttachOverflowScreen
 from nemo_tui.ui.widgets.attachments_bar import AttachProgress
 from tests.attach_helpers import (  # noqa: F401 - fixtures
@@ -70,8 +69,7 @@ async def test_progress_and_cancel_on_a_big_folder(standin, make_app, here, monk
         return real_collect(paths, cwd, limits, held, cancelled)
 
     monkeypatch.setattr(module, "collect", gated_collect)
-    app = make_app(standin.url)
-    app.attach_limits = AttachLimits(max_files=5000)
+    app = make_app(standin.url, attach_max_files=5000)
     async with app.run_test(size=(120, 40)) as pilot:
         await command(pilot, "/attach big")
         await wait_for(reached.is_set, pilot, timeout=20)

@@ -56,7 +56,6 @@ class AttachCommands(AttachGauge):
         Command("detach", "remove attached files: /detach 2, /detach 1 3, /detach all", args="N|all"),
         Command("attachments", "list the attached files and what the last /attach skipped"),
     )
-    attach_limits: AttachLimits = AttachLimits()  # frozen; tests may set their own per app
     startup_attach: tuple[str, ...] = ()  # `nemo-tui --attach PATH`, set by the factory
 
     # -- state -------------------------------------------------------------------------------
@@ -129,10 +128,10 @@ class AttachCommands(AttachGauge):
         return job
 
     def _attach_limits(self) -> AttachLimits:
-        limit = getattr(self.settings, "attach_max_bytes", None)  # if settings grows the field
-        if limit:
-            return AttachLimits(max_bytes_per_attach=int(limit), max_files=self.attach_limits.max_files)
-        return self.attach_limits
+        return AttachLimits(
+            max_bytes_per_attach=int(self.settings.attach_max_mb * 1024 * 1024),
+            max_files=self.settings.attach_max_files,
+        )
 
     def cancel_attach(self) -> bool:
         job = self.attach_book.job

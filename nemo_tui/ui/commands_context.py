@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 from textual import work
@@ -133,7 +134,7 @@ class ContextCommands:
     def _log_mismatch(self, message: Message, server: int, predicted: int) -> None:
         """A mismatch on a Mistral model is a counting bug: keep the evidence."""
         try:
-            path = self.settings.data_dir / "count-mismatches.log"
+            path = Path(self.settings.data_dir) / "count-mismatches.log"
             path.parent.mkdir(parents=True, exist_ok=True)
             record = {"time": time.time(), "model": message.model, "server": server,
                       "predicted": predicted, "server_version": self.accountant.server_version}

@@ -29,7 +29,7 @@ class Note(Static):
 
 class ChatView(VerticalScroll):
     DEFAULT_CSS = """
-    ChatView { layout: stream; height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
+    ChatView { layout: vertical; height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
     """
 
     def on_mount(self) -> None:
@@ -42,3 +42,4 @@ class ChatView(VerticalScroll):
         note = Note(text, kind)
         await self.mount(note)
         return note
+

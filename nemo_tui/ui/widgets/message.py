@@ -40,7 +40,7 @@ class MessageView(Vertical):
     ]
     DEFAULT_CSS = """
     MessageView {
-        layout: stream;
+        layout: vertical;
         height: auto;
         margin: 0 0 1 0;
         padding: 0 1;
