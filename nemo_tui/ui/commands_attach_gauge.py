@@ -132,7 +132,7 @@ class AttachGauge:
         def decided(choice: str | None) -> None:
             if choice == "raise" and fit:
                 self.conversation.num_ctx = fit
-                self.session._save("chat")
+                self.session.save_chat()
                 memory = f"; its KV cache takes {format_bytes(kv)}" if kv else ""
                 self.notify(f"num_ctx set to {fit:,} for this chat{memory}.")
             elif choice == "drop":

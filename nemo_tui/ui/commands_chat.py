@@ -62,7 +62,7 @@ class ChatSettingsCommands:
         if lang is None:
             return
         self.conversation.language = lang.code
-        self.session._save("chat")
+        self.session.save_chat()
         self.refresh_gauge()
         if lang.code == "auto":
             await self.show_note("Reply language: auto (the model answers in the language you write).")
@@ -84,7 +84,7 @@ class ChatSettingsCommands:
 
     async def set_system_prompt(self, text: str) -> None:
         self.conversation.system_prompt = text.strip()
-        self.session._save("chat")
+        self.session.save_chat()
         self.refresh_gauge()
         if text.strip():
             lines = len(text.strip().splitlines())
@@ -115,7 +115,7 @@ class ChatSettingsCommands:
         else:
             options[name] = value
             what = f"{name} = {value} for this chat."
-        self.session._save("chat")
+        self.session.save_chat()
         self.refresh_gauge()
         self.notify(what, markup=False)
 

@@ -181,7 +181,7 @@ class ContextCommands:
         def decided(choice: str | None) -> None:
             if choice == "raise" and fit:
                 self.conversation.num_ctx = fit
-                self.session._save("chat")
+                self.session.save_chat()
                 self.notify(f"num_ctx set to {fit:,} for this chat.")
             if choice in ("raise", "send"):
                 send()
@@ -208,7 +208,7 @@ class ContextCommands:
             ctx = self.accountant.num_ctx(self.gauge_model(), value)
             clamp = f" (clamped to the training context {ctx.value:,})" if ctx.clamped else ""
             self.notify(f"num_ctx {value:,} for this chat{clamp}; every request now sends it.")
-        self.session._save("chat")
+        self.session.save_chat()
         self.refresh_gauge()
 
     async def cmd_context(self, args: str) -> None:

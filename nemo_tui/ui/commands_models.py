@@ -204,7 +204,7 @@ class ModelCommands:
 
     async def pin_model(self, name: str) -> None:
         self.conversation.model = name
-        self.session._save("chat")
+        self.session.save_chat()
         self.load_tokenizer(name)
         self.refresh_gauge()
         self._poll_facts_now()
@@ -217,7 +217,7 @@ class ModelCommands:
             raise CommandError(f"Auto mode needs two models, but model and fallback_model are both "
                                f"{main}. Set fallback_model in the config file.")
         self.conversation.model = AUTO
-        self.session._save("chat")
+        self.session.save_chat()
         self._load_route_tokenizers()
         self.refresh_gauge()
         self._poll_facts_now()
@@ -384,8 +384,8 @@ class ModelCommands:
             conv.title = " ".join(prompt.split())[:60]
         for message in (user, reply):
             conv.messages.append(message)
-            session._save("add", message)
-        session._save("chat")
+            session.save_message(message)
+        session.save_chat()
         await self.show_message(user)
         view = await self.show_message(reply)
         figures = describe_stats(reply.stats, reply.stats.get("first_token_s"))

@@ -59,19 +59,31 @@ class ChatSession:
         self._store_warned = False
 
     # -- persistence (never fatal: a full disk must not lose the on-screen chat) ---------
-    def _save(self, op: str, *args: Any) -> None:
+    def save_message(self, message: Message) -> None:
+        """Commit a new message (creating the chat row with the first one)."""
+
+        def add() -> None:
+            if self.conversation.id is None:
+                self.store.create_chat(self.conversation)
+            self.store.add_message(self.conversation.id, message)
+
+        self._persist(add)
+
+    def update_message(self, message: Message) -> None:
+        """Save a saved message's new content, status or figures."""
+        if message.id is not None:
+            self._persist(lambda: self.store.update_message(message))
+
+    def save_chat(self) -> None:
+        """Save the chat's own settings: title, model, num_ctx, language, system prompt…"""
+        if self.conversation.id is not None:
+            self._persist(lambda: self.store.update_chat(self.conversation))
+
+    def _persist(self, write: Callable[[], Any]) -> None:
         if self.store is None:
             return
         try:
-            if op == "add":
-                if self.conversation.id is None:
-                    self.store.create_chat(self.conversation)
-                self.store.add_message(self.conversation.id, args[0])
-            elif op == "update":
-                if args[0].id is not None:
-                    self.store.update_message(args[0])
-            elif op == "chat" and self.conversation.id is not None:
-                self.store.update_chat(self.conversation)
+            write()
         except Exception as exc:  # noqa: BLE001 - report once, keep chatting
             if not self._store_warned:
                 self._store_warned = True
@@ -89,7 +101,7 @@ class ChatSession:
                 attachments[0].path if attachments else "New chat"
             )
         self.conversation.messages.append(user)
-        self._save("add", user)  # committed before the request goes out
+        self.save_message(user)  # committed before the request goes out
         await self.surface.show_message(user)
         route = self._route(text, attachments)
         await self._stream_reply(route, user)
@@ -118,7 +130,7 @@ class ChatSession:
             predicted_prompt_tokens=self._predict(route.model, messages),
         )
         self.conversation.messages.append(reply)
-        self._save("add", reply)
+        self.save_message(reply)
         view = await self.surface.show_message(reply, streaming=True)
         self.running = True
         try:
@@ -146,7 +158,7 @@ class ChatSession:
                     now = time.monotonic()
                     if now - last_save >= SAVE_INTERVAL:
                         last_save = now
-                        self._save("update", reply)
+                        self.update_message(reply)
                 else:
                     outcome = event
         except asyncio.CancelledError:
@@ -162,8 +174,8 @@ class ChatSession:
             if first_token is not None:
                 reply.stats["first_token_s"] = round(first_token, 3)
             view.set_footer(self._footer(reply, describe_stats(outcome.stats, first_token)))
-            self._save("update", reply)
-            self._save("chat")
+            self.update_message(reply)
+            self.save_chat()
             self.surface.turn_finished(reply)
         else:
             await self._end_failed(reply, user, view, outcome or Failed("dropped", "The reply ended early."))
@@ -179,7 +191,7 @@ class ChatSession:
         reply.status = "stopped"
         await view.finish()
         view.set_footer(self._footer(reply, "■ stopped — partial reply kept (Ctrl+R to retry)"), "stopped")
-        self._save("update", reply)
+        self.update_message(reply)
         self.surface.turn_finished(reply)
 
     async def _end_failed(self, reply: Message, user: Message, view: ReplyView, failed: Failed) -> None:
@@ -193,7 +205,7 @@ class ChatSession:
             return
         reply.status = "error"
         view.set_footer(self._footer(reply, f"⚠ {failed.message} — partial reply kept; Ctrl+R retries"), "error")
-        self._save("update", reply)
+        self.update_message(reply)
         self.surface.turn_finished(reply)
 
     async def _undo_turn(self, reply: Message, user: Message) -> None:
