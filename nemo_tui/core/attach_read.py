@@ -141,19 +141,6 @@ def normalise(text: str) -> str:
     return text.replace("\x00", "").replace("\r\n", "\n")
 
 
-_SAFE_TABLE: dict[int, str] = {c: chr(0x2400 + c) for c in range(0x20) if c not in (9, 10)}
-_SAFE_TABLE[0x7F] = "\u2421"  # ␡
-_SAFE_TABLE.update({c: f"\\x{c:02x}" for c in range(0x80, 0xA0)})  # C1 has no pictures
-
-
-def safe_display(text: str) -> str:
-    """Text for the screen: C0/C1 controls (not \\n, \\t) become visible, e.g. ESC → ␛.
-
-    Attachment content keeps the real characters; only what is displayed is changed.
-    """
-    return text.replace("\r\n", "\n").translate(_SAFE_TABLE)
-
-
 def _kind_of(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "a folder"

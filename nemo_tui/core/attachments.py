@@ -32,9 +32,9 @@ from nemo_tui.core.attach_read import (
     os_error_message,
     parse_gitignore,
     read_attachment,
-    safe_display,
 )
 from nemo_tui.core.conversation import Attachment
+from nemo_tui.core.sanitize import safe_display
 
 __all__ = [
     "AttachLimits", "AttachResult", "Skipped", "collect", "complete_path", "parse_gitignore",

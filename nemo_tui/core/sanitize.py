@@ -7,21 +7,12 @@ control except newline and tab becomes its visible Unicode "control picture".
 
 from __future__ import annotations
 
-import re
-
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
-
-
-def _picture(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if code < 0x20:
-        return chr(0x2400 + code)  # ␛ for ESC, ␀ for NUL …
-    if code == 0x7F:
-        return "\u2421"  # ␡
-    return f"\\x{code:02x}"  # C1 controls have no picture
+# Each control becomes its picture (␛ for ESC, ␀ for NUL …); C1 controls have none: \x9b.
+_SAFE_TABLE: dict[int, str] = {c: chr(0x2400 + c) for c in range(0x20) if c not in (9, 10)}
+_SAFE_TABLE[0x7F] = "\u2421"  # ␡
+_SAFE_TABLE.update({c: f"\\x{c:02x}" for c in range(0x80, 0xA0)})
 
 
 def safe_display(text: str) -> str:
     """Replace terminal control characters with harmless visible ones."""
-    text = text.replace("\r\n", "\n")
-    return _CONTROL.sub(_picture, text)
+    return text.replace("\r\n", "\n").translate(_SAFE_TABLE)
