@@ -9,6 +9,7 @@ from nemo_tui.core.tokens import counter_for
 from nemo_tui.ui.screens.breakdown import BreakdownScreen
 from nemo_tui.ui.screens.overflow import OverflowScreen
 from tests.conftest import wait_for
+from tests.standin import tekken_prompt_count
 
 
 @pytest.fixture(scope="module")
@@ -16,17 +17,6 @@ def tekken():
     counter = counter_for("mistral-nemo")
     counter.load()
     return counter
-
-
-def mistral_common_count(request: dict) -> int:
-    """What a real Ollama evaluates for this request (no truncation): mistral-common's count."""
-    from mistral_common.protocol.instruct.messages import AssistantMessage, SystemMessage, UserMessage
-    from mistral_common.protocol.instruct.request import ChatCompletionRequest
-
-    kinds = {"system": SystemMessage, "user": UserMessage, "assistant": AssistantMessage}
-    messages = [kinds[m["role"]](content=m["content"]) for m in request["messages"]]
-    tokenizer = counter_for("mistral-nemo").mistral_tokenizer
-    return len(tokenizer.encode_chat_completion(ChatCompletionRequest(messages=messages)).tokens)
 
 
 async def ready(app, pilot):
@@ -47,7 +37,7 @@ async def test_gauge_counts_the_draft_as_typed(standin, make_app, tekken):
 
 
 async def test_prediction_matches_server_count(standin, make_app, tekken):
-    standin.prompt_eval_count = mistral_common_count
+    standin.prompt_eval_count = tekken_prompt_count  # what a real Ollama reports
     app = make_app(standin.url, system_prompt="Answer briefly.")
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(app, pilot)
